@@ -1,0 +1,273 @@
+"""build-dists: a reproducible sdist, the wheel built from it, and native checks of both.
+
+Example::
+
+    out = run(BuildDistsInputs(project=Path("."), outdir=Path("dist"), source_date_epoch=1704164645))
+    for dist in out.dists:
+        print(dist.path.name, dist.size, dist.sha256)
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from release_actions.errors import DistCheckError, InputError
+from release_actions.gitutil import Git
+from release_actions.project import Project
+from release_actions.runner import InputSpec, OutputSpec
+from release_actions.step import Context, Step, StepResult
+
+#: Zip files cannot hold times before 1980-01-01.
+MIN_EPOCH = 315532800
+
+INPUTS = (
+    InputSpec("project", "Folder holding the project's pyproject.toml.", default="."),
+    InputSpec("outdir", "Where to put the built files (created if missing).", default="dist"),
+    InputSpec("sdist", "Build the source distribution.", default="true", kind="boolean"),
+    InputSpec("wheel", "Build the wheel (from the sdist).", default="true", kind="boolean"),
+    InputSpec(
+        "expected-version",
+        "Fail unless the built version is exactly this (e.g. verify-tag's `version` output).",
+        default="",
+    ),
+    InputSpec(
+        "source-date-epoch",
+        "Timestamp for reproducible builds (verify-tag's `source-date-epoch`). Default: HEAD's committer time.",
+        default="",
+    ),
+    InputSpec(
+        "config-settings",
+        "PEP 517 config settings, one `key=value` per line; a repeated key gives a list.",
+        default="",
+        kind="lines",
+    ),
+    InputSpec(
+        "check",
+        "Check metadata, README rendering, filenames and RECORD.",
+        default="true",
+        kind="boolean",
+    ),
+)
+
+OUTPUTS = (
+    OutputSpec("dists", "Every built file, one path per line."),
+    OutputSpec("sdist", "The sdist's path (empty when not built)."),
+    OutputSpec("wheels", "The wheels' paths, one per line."),
+    OutputSpec("sha256sums", "`sha256sum`-style lines: `<hex>  <file name>`."),
+    OutputSpec("hashes", "base64 of `sha256sums` (the SLSA generic generator's subjects format)."),
+    OutputSpec("name", "The project's name as in its metadata."),
+    OutputSpec("version", "The built version."),
+)
+
+
+@dataclass(frozen=True)
+class BuildDistsInputs:
+    project: Path
+    outdir: Path
+    source_date_epoch: int
+    sdist: bool = True
+    wheel: bool = True
+    expected_version: str | None = None
+    config_settings: Mapping[str, str | list[str]] = field(default_factory=dict)
+    check: bool = True
+
+
+@dataclass(frozen=True)
+class Dist:
+    path: Path
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class BuildDistsOutputs:
+    dists: tuple[Dist, ...]
+    sdist: Dist | None
+    wheels: tuple[Dist, ...]
+    name: str
+    version: str
+    source_date_epoch: int
+
+    @property
+    def sha256sums(self) -> str:
+        return "".join(f"{d.sha256}  {d.path.name}\n" for d in self.dists)
+
+
+def parse_config_settings(lines: tuple[str, ...]) -> dict[str, str | list[str]]:
+    settings: dict[str, str | list[str]] = {}
+    for line in lines:
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(
+                f"config-settings line {line!r} is not `key=value`",
+                fix="write one `key=value` per line in `config-settings`",
+            )
+        value = value.strip()
+        if key in settings:
+            previous = settings[key]
+            settings[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            settings[key] = value
+    return settings
+
+
+def run(
+    inputs: BuildDistsInputs, *, log: Callable[[str], None] = lambda _: None
+) -> BuildDistsOutputs:
+    """Build into a scratch folder, check, then move into ``outdir``: all or nothing."""
+    from release_actions.building import build_dists  # noqa: PLC0415
+    from release_actions.distcheck import check_dists, sha256_file  # noqa: PLC0415
+
+    if not (inputs.sdist or inputs.wheel):
+        raise InputError(
+            "both `sdist` and `wheel` are false: nothing to build", fix="set one to true"
+        )
+    Project.load(inputs.project)  # a missing or broken project fails before any work
+    outdir = inputs.outdir
+    if outdir.exists() and not outdir.is_dir():
+        raise InputError(
+            f"outdir {outdir} exists and is not a folder", fix="choose another `outdir`"
+        )
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=outdir) as scratch:
+        built = build_dists(
+            inputs.project,
+            Path(scratch),
+            sdist=inputs.sdist,
+            wheel=inputs.wheel,
+            source_date_epoch=inputs.source_date_epoch,
+            config_settings=inputs.config_settings,
+            log=log,
+        )
+        files = [*([built.sdist] if built.sdist else []), *built.wheels]
+        if inputs.check:
+            problems = check_dists(files, expected_version=inputs.expected_version)
+            if problems:
+                first = problems[0]
+                listed = "; ".join(f"{p.file.name}: {p.message}" for p in problems)
+                raise DistCheckError(
+                    f"{len(problems)} problem(s) in the built files: {listed}",
+                    fix=first.fix,
+                )
+        names = _name_version(files)
+        if inputs.expected_version is not None and names[1] != inputs.expected_version:
+            raise DistCheckError(
+                f"built version {names[1]} is not the expected {inputs.expected_version}",
+                fix="build the tagged commit, or pass verify-tag's `version` output as `expected-version`",
+            )
+        moved: list[Dist] = []
+        for path in files:
+            target = outdir / path.name
+            path.replace(target)
+            moved.append(Dist(target, target.stat().st_size, sha256_file(target)))
+    sdist = moved[0] if built.sdist else None
+    wheels = tuple(moved[1:] if built.sdist else moved)
+    return BuildDistsOutputs(
+        dists=tuple(moved),
+        sdist=sdist,
+        wheels=wheels,
+        name=names[0],
+        version=names[1],
+        source_date_epoch=inputs.source_date_epoch,
+    )
+
+
+def _name_version(files: list[Path]) -> tuple[str, str]:
+    """Project name and version as the first file's name gives them."""
+    from packaging.utils import parse_sdist_filename, parse_wheel_filename  # noqa: PLC0415
+
+    first = files[0].name
+    if first.endswith(".whl"):
+        name, version, *_ = parse_wheel_filename(first)
+    else:
+        name, version = parse_sdist_filename(first)
+    return str(name), str(version)
+
+
+def _source_date_epoch(text: str | None, environ: Mapping[str, str], project: Path) -> int:
+    """The input, else ``$SOURCE_DATE_EPOCH``, else HEAD's committer time."""
+    text = text or environ.get("SOURCE_DATE_EPOCH") or None
+    if text is None:
+        return Git(project).committer_time("HEAD") if project.is_dir() else MIN_EPOCH
+    try:
+        epoch = int(text, 10)
+    except ValueError:
+        raise InputError(
+            f"source-date-epoch {text!r} is not a whole number of seconds",
+            fix="pass verify-tag's `source-date-epoch` output",
+        ) from None
+    if epoch < MIN_EPOCH:
+        raise InputError(
+            f"source-date-epoch {epoch} is before 1980, which zip files cannot store",
+            fix="pass verify-tag's `source-date-epoch` output",
+        )
+    return epoch
+
+
+def main(ctx: Context) -> StepResult:
+    inputs = ctx.inputs
+    project = Path(inputs.string("project") or ".")
+    expected = inputs.optional("expected-version")
+    if expected is not None:
+        try:
+            Version(expected)
+        except InvalidVersion:
+            raise InputError(
+                f"expected-version {expected!r} is not a PEP 440 version",
+                fix="pass verify-tag's `version` output, e.g. `${{ steps.tag.outputs.version }}`",
+            ) from None
+    epoch = _source_date_epoch(inputs.optional("source-date-epoch"), ctx.environ, project)
+    parsed = BuildDistsInputs(
+        project=project,
+        outdir=Path(inputs.string("outdir") or "dist"),
+        source_date_epoch=epoch,
+        sdist=inputs.boolean("sdist"),
+        wheel=inputs.boolean("wheel"),
+        expected_version=expected,
+        config_settings=parse_config_settings(inputs.lines("config-settings")),
+        check=inputs.boolean("check"),
+    )
+    with ctx.runner.group(f"build-dists {project}"):
+        out = run(parsed, log=ctx.runner.info)
+    rel = ctx.runner.relative
+    return StepResult(
+        {
+            "dists": "\n".join(rel(str(d.path.resolve())) for d in out.dists),
+            "sdist": rel(str(out.sdist.path.resolve())) if out.sdist else "",
+            "wheels": "\n".join(rel(str(d.path.resolve())) for d in out.wheels),
+            "sha256sums": out.sha256sums,
+            "hashes": base64.b64encode(out.sha256sums.encode()).decode(),
+            "name": out.name,
+            "version": out.version,
+        },
+        summary(out),
+    )
+
+
+def summary(out: BuildDistsOutputs) -> str:
+    rows = [
+        "### ✅ build-dists",
+        "",
+        f"Built **{out.name} {out.version}** with SOURCE_DATE_EPOCH={out.source_date_epoch}.",
+        "",
+        "| file | size | sha256 |",
+        "| --- | ---: | --- |",
+    ]
+    rows += [f"| `{d.path.name}` | {d.size:,} | `{d.sha256}` |" for d in out.dists]
+    return "\n".join(rows)
+
+
+STEP = Step(
+    name="build-dists",
+    description="Build a reproducible sdist, the wheel from it, and check both.",
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    main=main,
+)

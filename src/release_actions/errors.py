@@ -1,0 +1,91 @@
+"""The exceptions every step raises for problems a user can fix.
+
+Each carries the fix and, where one exists, the file and line to annotate. The single
+place that turns them into an annotation, a summary line and exit code 1 is
+:func:`release_actions.runner.Runner.fail`, called from :mod:`release_actions.cli`.
+
+Example::
+
+    raise VersionMismatchError(
+        "tag v1.2.4 names version 1.2.4 but pyproject.toml says 1.2.3",
+        fix="bump the version in pyproject.toml or move the tag",
+        file="pyproject.toml",
+        line=7,
+    )
+"""
+
+from __future__ import annotations
+
+
+class ReleaseActionsError(Exception):
+    """A failure the user can fix: what went wrong, and how to fix it."""
+
+    title = "release-actions"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        fix: str | None = None,
+        file: str | None = None,
+        line: int | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+        self.file = file
+        self.line = line
+        if title is not None:
+            self.title = title
+
+    def diagnostics(self) -> str:
+        """The message followed by the fix, as one paragraph."""
+        if self.fix:
+            return f"{self.message}. Fix: {self.fix}"
+        return self.message
+
+    def __str__(self) -> str:
+        return self.diagnostics()
+
+
+class InputError(ReleaseActionsError):
+    """An input is missing, malformed, or contradicts another input."""
+
+    title = "invalid input"
+
+
+class TagError(ReleaseActionsError):
+    """The tag is missing, malformed, or does not name the project's version."""
+
+    title = "tag does not match the release"
+
+
+class VersionMismatchError(TagError):
+    """A version location disagrees with the tag."""
+
+    title = "version mismatch"
+
+
+class GitError(ReleaseActionsError):
+    """The git checkout lacks something the step needs (tags, history, branch)."""
+
+    title = "git checkout"
+
+
+class ProjectError(ReleaseActionsError):
+    """The project cannot be read: missing, unreadable or broken configuration."""
+
+    title = "project"
+
+
+class BuildError(ReleaseActionsError):
+    """The build backend failed."""
+
+    title = "build failed"
+
+
+class DistCheckError(ReleaseActionsError):
+    """A built distribution failed a check."""
+
+    title = "distribution check failed"

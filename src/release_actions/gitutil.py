@@ -1,0 +1,98 @@
+"""Read-only git queries for a checkout that may belong to another uid.
+
+In a container action the workspace is owned by another user and git refuses it
+("dubious ownership", actions/runner#2033). Every call passes ``-c safe.directory=<repo>``
+instead of editing any global configuration; :func:`safe_directory_env` gives child
+processes (build backends running setuptools-scm or hatch-vcs) the same through
+``GIT_CONFIG_COUNT``.
+
+Example::
+
+    repo = Git(Path("."))
+    sha = repo.commit_of("v1.2.3")
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release_actions.errors import GitError
+
+
+def safe_directory_env(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Variables that make child git processes trust ``path`` (appended to any existing)."""
+    env = dict(os.environ if environ is None else environ)
+    try:
+        count = int(env.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        count = 0
+    env["GIT_CONFIG_COUNT"] = str(count + 1)
+    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
+    env[f"GIT_CONFIG_VALUE_{count}"] = str(path)
+    return env
+
+
+@dataclass(frozen=True)
+class Git:
+    """A git work tree, queried with ``-c safe.directory`` on every call."""
+
+    path: Path
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except FileNotFoundError as exc:
+            raise GitError(
+                "git is not installed", fix="install git on the runner (or in the image)"
+            ) from exc
+        if check and proc.returncode != 0:
+            raise GitError(
+                f"`git {' '.join(args)}` failed: {proc.stderr.strip() or proc.stdout.strip()}"
+            )
+        return proc
+
+    def out(self, *args: str) -> str:
+        return self.run(*args).stdout.strip()
+
+    def toplevel(self) -> Path | None:
+        proc = self.run("rev-parse", "--show-toplevel", check=False)
+        return Path(proc.stdout.strip()) if proc.returncode == 0 else None
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit ``rev`` points to (annotated tags dereferenced), or None."""
+        proc = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    def ref_exists(self, ref: str) -> bool:
+        return self.run("rev-parse", "--verify", "--quiet", ref, check=False).returncode == 0
+
+    def is_shallow(self) -> bool:
+        return self.out("rev-parse", "--is-shallow-repository") == "true"
+
+    def is_ancestor(self, commit: str, of: str) -> bool:
+        proc = self.run("merge-base", "--is-ancestor", commit, of, check=False)
+        if proc.returncode not in (0, 1):
+            raise GitError(f"cannot compare {commit[:12]} with {of}: {proc.stderr.strip()}")
+        return proc.returncode == 0
+
+    def committer_time(self, commit: str) -> int:
+        return int(self.out("log", "-1", "--format=%ct", commit))
+
+    def is_tracked(self, path: Path) -> bool:
+        proc = self.run("ls-files", "--error-unmatch", "--", str(path), check=False)
+        return proc.returncode == 0
+
+    def origin_head(self) -> str | None:
+        """The remote's default branch as recorded by clone (``origin/HEAD``), or None."""
+        proc = self.run(
+            "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD", check=False
+        )
+        if proc.returncode != 0:
+            return None
+        name = proc.stdout.strip()
+        return name.removeprefix("origin/") or None
