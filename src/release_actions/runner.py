@@ -264,7 +264,9 @@ class Runner:
             return
         self.secrets.add(secret)
         if self.actions:
-            toolkit.set_secret(secret)
+            # Not redacted: the runner must see the value to mask it.
+            with contextlib.redirect_stdout(self.stream):
+                toolkit.set_secret(secret)
             self.stream.flush()
 
     def redact(self, text: str) -> str:
