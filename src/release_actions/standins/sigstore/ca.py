@@ -249,9 +249,11 @@ class CertificateAuthority:
         str_claims = {k: v for k, v in claims.items() if isinstance(v, str)}
         if now is None:
             now = dt.datetime.now(dt.UTC)
+        # X.509 times are whole seconds: floor the start, round the end up, so the leaf
+        # is valid for at least ``lifetime`` seconds from now.
         not_before = now.replace(microsecond=0)
-        # X.509 times are whole seconds; round the end up so the leaf lives >= lifetime.
-        not_after = not_before + dt.timedelta(seconds=max(1, int(lifetime + 0.999)))
+        end = now + dt.timedelta(seconds=lifetime)
+        not_after = end.replace(microsecond=0) + dt.timedelta(seconds=1 if end.microsecond else 0)
         serial = x509.random_serial_number()
 
         def build(sct_list: bytes) -> x509.Certificate:

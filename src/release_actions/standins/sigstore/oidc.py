@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 import uuid
 from collections.abc import Mapping
@@ -62,7 +63,7 @@ def github_claims(
     owner = repository.split("/", 1)[0]
     workflow_ref = f"{repository}/{DEFAULT_WORKFLOW_PATH}@{ref}"
     ref_type = "tag" if ref.startswith("refs/tags/") else "branch"
-    now = int(time.time())
+    now = time.time()
     claims: dict[str, Any] = {
         "jti": str(uuid.uuid4()),
         "sub": f"repo:{repository}:ref:{ref}",
@@ -91,9 +92,9 @@ def github_claims(
         "job_workflow_ref": workflow_ref,
         "job_workflow_sha": sha,
         "iss": issuer,
-        "nbf": now,
-        "exp": int(now + lifetime),
-        "iat": now,
+        "nbf": int(now),
+        "exp": math.ceil(now + lifetime),  # at least ``lifetime`` from now
+        "iat": int(now),
     }
     for name, value in overrides.items():
         if value is None:
