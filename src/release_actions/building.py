@@ -41,11 +41,12 @@ import build
 import build.env
 import pyproject_hooks
 
+from release_actions.errors import BuildError, ProjectError
+
 __all__ = [
     "BuildError",
     "BuiltDists",
     "ProjectError",
-    "ReleaseActionsError",
     "build_dists",
     "default_build_root",
     "normalize_sdist",
@@ -56,34 +57,6 @@ Installer = Literal["uv", "pip"]
 
 #: How many trailing lines of backend output a :class:`BuildError` carries.
 TAIL_LINES = 30
-
-
-class ReleaseActionsError(Exception):
-    """Stub of ``release_actions.errors.ReleaseActionsError`` until that module exists."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        fix: str | None = None,
-        file: str | None = None,
-        line: int | None = None,
-        title: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fix = fix
-        self.file = file
-        self.line = line
-        self.title = title
-
-
-class ProjectError(ReleaseActionsError):
-    """The project cannot be built as given: missing, not a Python project, bad pyproject."""
-
-
-class BuildError(ReleaseActionsError):
-    """The build backend (or installing its requirements) failed; carries the output's tail."""
 
 
 @dataclass(frozen=True)
@@ -136,14 +109,14 @@ def build_dists(
     """
     if not sdist and not wheel:
         raise ProjectError(
-            "Nothing to build: both sdist and wheel are disabled.",
-            fix="Enable at least one of the `sdist` and `wheel` inputs.",
+            "Nothing to build: both sdist and wheel are disabled",
+            fix="Enable at least one of the `sdist` and `wheel` inputs",
             title="Nothing to build",
         )
     if source_date_epoch < 0:
         raise ProjectError(
-            f"SOURCE_DATE_EPOCH must be a non-negative Unix time, got {source_date_epoch}.",
-            fix="Pass the tag commit's committer time (`git log -1 --format=%ct`).",
+            f"SOURCE_DATE_EPOCH must be a non-negative Unix time, got {source_date_epoch}",
+            fix="Pass the tag commit's committer time (`git log -1 --format=%ct`)",
             title="Invalid source-date-epoch",
         )
     project = _check_project(project)
@@ -171,8 +144,8 @@ def build_dists(
         except _SdistUnsupportedError:
             if sdist:
                 raise BuildError(
-                    "The build backend cannot build an sdist for this project.",
-                    fix="Set `sdist: false` to build only the wheel, or fix the backend setup.",
+                    "The build backend cannot build an sdist for this project",
+                    fix="Set `sdist: false` to build only the wheel, or fix the backend setup",
                     title="No sdist",
                 ) from None
             log("The backend cannot build an sdist; building the wheel from the project.")
@@ -218,22 +191,22 @@ _TOML_POSITION = re.compile(r"at line (\d+), column (\d+)")
 def _check_project(project: Path) -> Path:
     if not project.exists():
         raise ProjectError(
-            f"Project directory {project} does not exist.",
+            f"Project directory {project} does not exist",
             fix="Set `project` to the directory holding pyproject.toml, relative to the "
-            "workspace, and check the repository out before this step.",
+            "workspace, and check the repository out before this step",
             title="Project not found",
         )
     if not project.is_dir():
         raise ProjectError(
-            f"Project path {project} is not a directory.",
-            fix="Set `project` to the directory holding pyproject.toml, not to a file.",
+            f"Project path {project} is not a directory",
+            fix="Set `project` to the directory holding pyproject.toml, not to a file",
             title="Project not found",
         )
     pyproject = project / "pyproject.toml"
     if not pyproject.is_file() and not (project / "setup.py").is_file():
         raise ProjectError(
-            f"{project} is not a Python project: it has neither pyproject.toml nor setup.py.",
-            fix="Set `project` to the directory holding pyproject.toml.",
+            f"{project} is not a Python project: it has neither pyproject.toml nor setup.py",
+            fix="Set `project` to the directory holding pyproject.toml",
             title="Not a Python project",
         )
     if pyproject.is_file():
@@ -242,7 +215,7 @@ def _check_project(project: Path) -> Path:
         except UnicodeDecodeError as exc:
             raise ProjectError(
                 f"{pyproject} is not valid UTF-8: {exc}",
-                fix="Save pyproject.toml as UTF-8.",
+                fix="Save pyproject.toml as UTF-8",
                 file=str(pyproject),
                 title="Broken pyproject.toml",
             ) from None
@@ -251,7 +224,7 @@ def _check_project(project: Path) -> Path:
             raise ProjectError(
                 f"{pyproject} is not valid TOML: {exc}",
                 fix='Fix the TOML syntax at the reported line (`python -c "import tomllib; '
-                "tomllib.load(open('pyproject.toml', 'rb'))\"` checks it locally).",
+                "tomllib.load(open('pyproject.toml', 'rb'))\"` checks it locally)",
                 file=str(pyproject),
                 line=int(position.group(1)) if position else None,
                 title="Broken pyproject.toml",
@@ -380,16 +353,17 @@ def _build_one(
                 f"The build backend is not available while building the {distribution} "
                 f"{where}: {exc}\n\nLast lines of output:\n{_tail_text(detail)}",
                 fix="Check `build-backend` (and `backend-path`) in [build-system] of "
-                "pyproject.toml and that `requires` lists the package providing it.",
+                "pyproject.toml and that `requires` lists the package providing it",
                 title=f"Build backend unavailable ({distribution})",
             ) from None
         fix = (
-            "Reproduce locally with `python -m build`; the output above shows the backend's error."
+            "Reproduce with `python -m build` in the project; the backend's error is in its output"
         )
         if from_sdist is not None:
             fix += (
-                " The wheel is built from the unpacked sdist: if a file is missing there, "
-                "include it in the sdist (MANIFEST.in, or the backend's sdist include setting)."
+                "; the wheel is built from the unpacked sdist, so a file missing from the sdist "
+                "fails here: include it in the sdist (MANIFEST.in, or the backend's sdist "
+                "include setting)"
             )
         raise BuildError(
             f"The build backend failed while building the {distribution} {where}.\n\n"
@@ -404,21 +378,21 @@ def _build_one(
             f"Installing the build requirements for the {distribution} failed "
             f"({installer}).\n\nLast lines of output:\n{_tail_text(_output_lines(exc))}",
             fix="Check `requires` in [build-system] of pyproject.toml (names, versions, "
-            "markers) and that the package index is reachable.",
+            "markers) and that the package index is reachable",
             title=f"Build requirements failed ({distribution})",
         ) from None
     except build.FailedProcessError as exc:
         raise BuildError(
             f"Creating the build environment for the {distribution} failed: {exc}\n\n"
             f"Last lines of output:\n{_tail_text(_output_lines(exc.exception))}",
-            fix="Check that the Python running release-actions can create virtual environments.",
+            fix="Check that the Python running release-actions can create virtual environments",
             title=f"Build environment failed ({distribution})",
         ) from None
     except build.BuildException as exc:
         raise ProjectError(
             f"Cannot build {source}: {exc}",
             fix="Fix the [build-system] table of pyproject.toml (see "
-            "https://packaging.python.org/en/latest/specifications/pyproject-toml/).",
+            "https://packaging.python.org/en/latest/specifications/pyproject-toml/)",
             file=str(source / "pyproject.toml") if from_sdist is None else None,
             title="Invalid build configuration",
         ) from None
@@ -457,20 +431,20 @@ def _private_dir(path: Path) -> None:
     except OSError as exc:
         raise BuildError(
             f"Cannot create the build directory {path}: {exc}",
-            fix="Make the directory writable or choose another build root.",
+            fix="Make the directory writable or choose another build root",
             title="Build directory unusable",
         ) from None
     info = path.lstat()
     if path.is_symlink() or not path.is_dir():
         raise BuildError(
-            f"The build directory {path} is not a plain directory.",
-            fix=f"Remove {path} (a symlink or file there is not ours).",
+            f"The build directory {path} is not a plain directory",
+            fix=f"Remove {path} (a symlink or file there is not ours)",
             title="Build directory unusable",
         )
     if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
         raise BuildError(
-            f"The build directory {path} belongs to another user (uid {info.st_uid}).",
-            fix=f"Remove {path} or choose another build root.",
+            f"The build directory {path} belongs to another user (uid {info.st_uid})",
+            fix=f"Remove {path} or choose another build root",
             title="Build directory unusable",
         )
 
@@ -514,8 +488,8 @@ def _unpack_sdist(sdist: Path, workdir: Path) -> Path:
             if not parts or parts[0] != stem or ".." in parts or member.name.startswith("/"):
                 raise BuildError(
                     f"The sdist {sdist.name} holds {member.name!r}, outside its top-level "
-                    f"directory {stem}/.",
-                    fix="Every sdist member must live under <name>-<version>/ (PEP 625).",
+                    f"directory {stem}/",
+                    fix="Every sdist member must live under <name>-<version>/ (PEP 625)",
                     title="Malformed sdist",
                 )
         archive.extractall(workdir, filter="data")
@@ -541,8 +515,8 @@ def normalize_sdist(source: Path, target: Path, *, source_date_epoch: int) -> No
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise BuildError(
-                f"The sdist {source.name} holds duplicate members: {', '.join(duplicates)}.",
-                fix="Report this to the build backend; an sdist must not repeat a path.",
+                f"The sdist {source.name} holds duplicate members: {', '.join(duplicates)}",
+                fix="Report this to the build backend; an sdist must not repeat a path",
                 title="Malformed sdist",
             )
         with (
@@ -574,8 +548,8 @@ def normalize_sdist(source: Path, target: Path, *, source_date_epoch: int) -> No
                 else:
                     raise BuildError(
                         f"The sdist {source.name} holds {member.name!r}, which is neither a "
-                        "file, a directory nor a symlink.",
-                        fix="Keep hard links and special files out of the sdist.",
+                        "file, a directory nor a symlink",
+                        fix="Keep hard links and special files out of the sdist",
                         title="Malformed sdist",
                     )
 
@@ -590,8 +564,8 @@ def _publish(files: Sequence[Path], outdir: Path, log: Callable[[str], None]) ->
         outdir.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise BuildError(
-            f"The output directory {outdir} exists and is not a directory.",
-            fix="Set `outdir` to a directory path.",
+            f"The output directory {outdir} exists and is not a directory",
+            fix="Set `outdir` to a directory path",
             title="Output directory unusable",
         ) from None
     staged: list[tuple[Path, Path]] = []
@@ -599,8 +573,8 @@ def _publish(files: Sequence[Path], outdir: Path, log: Callable[[str], None]) ->
     for file, target in zip(files, targets, strict=True):
         if target.is_dir():
             raise BuildError(
-                f"{target} is a directory, so the built {file.name} cannot be written.",
-                fix=f"Remove the directory {target}.",
+                f"{target} is a directory, so the built {file.name} cannot be written",
+                fix=f"Remove the directory {target}",
                 title="Output directory unusable",
             )
     try:
