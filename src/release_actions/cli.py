@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="step", metavar="STEP", required=True)
     for name in STEP_MODULES:
         sub.add_parser(name, help=STEP_SUMMARIES.get(name, ""), add_help=False)
+    sub.add_parser("rehearse", help="run a project through the whole chain offline", add_help=False)
     return parser
 
 
@@ -74,6 +75,10 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
     """Run one step; return the exit code. The only place errors become exit codes."""
     args = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if environ is None else environ
+    if args[:1] == ["rehearse"]:
+        from release_actions.rehearse import main as rehearse  # noqa: PLC0415
+
+        return rehearse(args[1:])
     top, rest = _parser().parse_known_args(args[:1])
     step = load_step(top.step)
     parsed = vars(_step_parser(step).parse_args(args[1:] + rest))
