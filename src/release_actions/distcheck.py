@@ -418,7 +418,7 @@ def _check_wheel(dist: Path, problems: list[Problem]) -> _Identity | None:
             return None
         dist_info = dist_infos[0]
         info_name, _, info_version = dist_info.removesuffix(".dist-info").rpartition("-")
-        if canonicalize_name(info_name) != name or info_version != version_part:
+        if canonicalize_name(info_name) != name or not _same_version(info_version, version):
             problems.append(
                 Problem(
                     dist,
@@ -643,6 +643,12 @@ def _check_sdist(dist: Path, problems: list[Problem]) -> _Identity | None:
                     "Rebuild with a current backend; do not re-pack sdists by hand.",
                 )
             )
+        if stem in tops:
+            root = stem
+        elif len(tops) == 1:
+            root = tops[0]  # reported above; still check what it holds
+        else:
+            return None
         links = [
             m.name
             for m in members
@@ -658,22 +664,22 @@ def _check_sdist(dist: Path, problems: list[Problem]) -> _Identity | None:
                 )
             )
         if not any(
-            f"{stem}/{build_file}" in by_name for build_file in ("pyproject.toml", "setup.py")
+            f"{root}/{build_file}" in by_name for build_file in ("pyproject.toml", "setup.py")
         ):
             problems.append(
                 Problem(
                     dist,
-                    f"The sdist has neither {stem}/pyproject.toml nor {stem}/setup.py, so it "
+                    f"The sdist has neither {root}/pyproject.toml nor {root}/setup.py, so it "
                     "cannot be built.",
                     "Include pyproject.toml in the sdist (current backends always do).",
                 )
             )
-        pkg_info = by_name.get(f"{stem}/PKG-INFO")
+        pkg_info = by_name.get(f"{root}/PKG-INFO")
         if pkg_info is None or not pkg_info.isreg():
             problems.append(
                 Problem(
                     dist,
-                    f"The sdist lacks {stem}/PKG-INFO (its core metadata).",
+                    f"The sdist lacks {root}/PKG-INFO (its core metadata).",
                     "Build the sdist with a PEP 517 backend, not by archiving the tree.",
                 )
             )
@@ -686,11 +692,18 @@ def _check_sdist(dist: Path, problems: list[Problem]) -> _Identity | None:
     return _metadata_identity(
         dist,
         data,
-        source=f"{stem}/PKG-INFO",
+        source=f"{root}/PKG-INFO",
         file_name=name,
         file_version=version,
         problems=problems,
     )
+
+
+def _same_version(text: str, version: Version) -> bool:
+    try:
+        return Version(text) == version
+    except InvalidVersion:
+        return False
 
 
 def _safe_link(member: str, target: str) -> bool:

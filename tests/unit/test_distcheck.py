@@ -1,0 +1,482 @@
+"""distcheck on small hand-made wheels and sdists: every check fires, good dists pass."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from release_actions.distcheck import Problem, check_dists, sha256_file
+
+NAME = "example_pkg"
+VERSION = "1.2.3"
+WHEEL_NAME = f"{NAME}-{VERSION}-py3-none-any.whl"
+SDIST_NAME = f"{NAME}-{VERSION}.tar.gz"
+
+
+def metadata(
+    *,
+    name: str = "example-pkg",
+    version: str = VERSION,
+    content_type: str | None = "text/markdown",
+    body: str = "# Example\n\nA package.\n",
+    extra: str = "",
+) -> str:
+    text = f"Metadata-Version: 2.4\nName: {name}\nVersion: {version}\nSummary: An example\n"
+    if content_type is not None:
+        text += f"Description-Content-Type: {content_type}\n"
+    return text + extra + "\n" + body
+
+
+def record_line(path: str, data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{path},sha256={digest},{len(data)}\n"
+
+
+def make_wheel(
+    directory: Path,
+    filename: str = WHEEL_NAME,
+    *,
+    meta: str | None = None,
+    files: Mapping[str, bytes] | None = None,
+    dist_info: str = f"{NAME}-{VERSION}.dist-info",
+    record: str | None = None,
+    unlisted: Mapping[str, bytes] | None = None,
+    tampered: Mapping[str, bytes] | None = None,
+) -> Path:
+    """A wheel whose RECORD matches its files, unless told otherwise.
+
+    ``record`` replaces RECORD entirely; ``unlisted`` files are added without RECORD rows;
+    ``tampered`` replaces a file's content after RECORD was computed.
+    """
+    contents: dict[str, bytes] = {
+        f"{NAME}/__init__.py": b'"""Example."""\n',
+        f"{NAME}/core.py": b"def f() -> int:\n    return 1\n",
+        **(files or {}),
+        f"{dist_info}/METADATA": (meta if meta is not None else metadata()).encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+    if record is None:
+        record = "".join(record_line(p, d) for p, d in contents.items())
+        record += f"{dist_info}/RECORD,,\n"
+    contents.update(tampered or {})
+    contents[f"{dist_info}/RECORD"] = record.encode()
+    contents.update(unlisted or {})
+    path = directory / filename
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    archive.addfile(info, io.BytesIO(data))
+
+
+def make_sdist(
+    directory: Path,
+    filename: str = SDIST_NAME,
+    *,
+    top: str = f"{NAME}-{VERSION}",
+    meta: str | None = None,
+    files: Mapping[str, bytes] | None = None,
+    pkg_info: bool = True,
+    pyproject: bool = True,
+    extra_members: list[tarfile.TarInfo] | None = None,
+) -> Path:
+    """A well-formed sdist; ``files`` are relative to the archive root (not to ``top``)."""
+    contents: dict[str, bytes] = {f"{top}/src/{NAME}/__init__.py": b'"""Example."""\n'}
+    if pyproject:
+        contents[f"{top}/pyproject.toml"] = b'[project]\nname = "example-pkg"\n'
+    if pkg_info:
+        contents[f"{top}/PKG-INFO"] = (meta if meta is not None else metadata()).encode()
+    contents.update(files or {})
+    path = directory / filename
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in contents.items():
+            _add(archive, name, data)
+        for member in extra_members or []:
+            archive.addfile(member)
+    return path
+
+
+def only(problems: list[Problem], *fragments: str) -> Problem:
+    """Exactly one problem, whose message holds every fragment (case-insensitive)."""
+    assert len(problems) == 1, problems
+    problem = problems[0]
+    for fragment in fragments:
+        assert fragment.lower() in problem.message.lower(), problem
+    assert problem.fix
+    return problem
+
+
+def any_problem(problems: list[Problem], *fragments: str) -> Problem:
+    for problem in problems:
+        if all(f.lower() in problem.message.lower() for f in fragments):
+            assert problem.fix
+            return problem
+    raise AssertionError(f"no problem holds {fragments}: {problems}")
+
+
+# --------------------------------------------------------------------------- good dists
+
+
+def test_good_sdist_and_wheel_pass(tmp_path: Path) -> None:
+    dists = [make_sdist(tmp_path), make_wheel(tmp_path)]
+    assert check_dists(dists, expected_version=None) == []
+    assert check_dists(dists, expected_version="1.2.3") == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (None, "Example\n=======\n\nValid *reStructuredText*.\n"),
+        ("text/x-rst", "Example\n=======\n\nValid *reStructuredText*.\n"),
+        ("text/markdown; charset=UTF-8; variant=GFM", "# Example\n\n*unclosed markdown\n"),
+        ("text/markdown; variant=CommonMark", "# Example\n"),
+        ("text/plain", "anything *goes* here\n"),
+    ],
+)
+def test_readmes_that_render_pass(tmp_path: Path, content_type: str | None, body: str) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(content_type=content_type, body=body))
+    assert check_dists([wheel], expected_version=None) == []
+
+
+def test_missing_readme_is_allowed(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(content_type=None, body=""))
+    assert check_dists([wheel], expected_version=None) == []
+
+
+def test_nested_tests_package_is_not_stray(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, files={f"{NAME}/tests/__init__.py": b""})
+    assert check_dists([wheel], expected_version=None) == []
+
+
+def test_wheel_with_build_tag_and_data_dir_passes(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path,
+        f"{NAME}-{VERSION}-1-py3-none-any.whl",
+        files={f"{NAME}-{VERSION}.data/scripts/tool": b"#!python\n"},
+    )
+    assert check_dists([wheel], expected_version=None) == []
+
+
+def test_sha256_file_streams_the_same_digest(tmp_path: Path) -> None:
+    path = tmp_path / "blob"
+    data = b"x" * (3 * 1024 * 1024 + 7)
+    path.write_bytes(data)
+    assert sha256_file(path) == hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- filenames
+
+
+def test_invalid_wheel_filename(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, f"{NAME}-{VERSION}.whl")
+    problem = only(check_dists([wheel], expected_version=None), "invalid wheel filename")
+    assert problem.file == wheel
+
+
+def test_wheel_name_not_normalized(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, f"Example_Pkg-{VERSION}-py3-none-any.whl")
+    only(check_dists([wheel], expected_version=None), "'Example_Pkg'", "'example_pkg'")
+
+
+def test_wheel_version_not_normalized(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, f"{NAME}-1.02.3-py3-none-any.whl")
+    only(check_dists([wheel], expected_version=None), "'1.02.3'", "1.2.3")
+
+
+def test_sdist_name_not_normalized_pep_625(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, f"Example-Pkg-{VERSION}.tar.gz", top=f"Example-Pkg-{VERSION}")
+    only(check_dists([sdist], expected_version=None), "PEP 625", "'example_pkg'")
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".tar.bz2", ".egg"])
+def test_other_sdist_formats_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"{NAME}-{VERSION}{suffix}"
+    path.write_bytes(b"irrelevant")
+    only(check_dists([path], expected_version=None), "not an accepted distribution format")
+
+
+def test_not_a_distribution(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hi")
+    only(check_dists([path], expected_version=None), "neither an sdist")
+
+
+def test_unreadable_archives(tmp_path: Path) -> None:
+    wheel = tmp_path / WHEEL_NAME
+    wheel.write_bytes(b"not a zip")
+    sdist = tmp_path / SDIST_NAME
+    sdist.write_bytes(b"not a gzip")
+    problems = check_dists([sdist, wheel], expected_version=None)
+    assert {p.file for p in problems} == {sdist, wheel}
+    any_problem(problems, "not a readable zip")
+    any_problem(problems, "not a readable .tar.gz")
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def test_invalid_metadata_reported(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(extra="Requires-Dist: foo >>> 1\n"))
+    only(check_dists([wheel], expected_version=None), "invalid metadata", "requires-dist")
+
+
+def test_sdist_pkg_info_validated(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, meta=metadata(extra="Requires-Python: >=3.x\n"))
+    only(check_dists([sdist], expected_version=None), "PKG-INFO", "requires-python")
+
+
+def test_metadata_name_differs_from_filename(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(name="other-pkg"))
+    only(check_dists([wheel], expected_version=None), "'other-pkg'", "filename")
+
+
+def test_metadata_version_differs_from_filename(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, meta=metadata(version="1.2.4"))
+    only(check_dists([sdist], expected_version=None), "version 1.2.4", "filename says 1.2.3")
+
+
+def test_expected_version_mismatch(tmp_path: Path) -> None:
+    dists = [make_sdist(tmp_path), make_wheel(tmp_path)]
+    problems = check_dists(dists, expected_version="1.2.4")
+    assert len(problems) == 2
+    assert {p.file for p in problems} == set(dists)
+    for problem in problems:
+        assert "expected 1.2.4" in problem.message
+
+
+def test_expected_version_compared_as_string_too(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    only(check_dists([wheel], expected_version="1.2.3.0"), "spelled '1.2.3'", "'1.2.3.0'")
+
+
+def test_invalid_expected_version_raises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not-a-version"):
+        check_dists([make_wheel(tmp_path)], expected_version="not-a-version")
+
+
+def test_versions_disagree_across_dists(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path)
+    wheel = make_wheel(
+        tmp_path,
+        f"{NAME}-1.2.4-py3-none-any.whl",
+        meta=metadata(version="1.2.4"),
+        dist_info=f"{NAME}-1.2.4.dist-info",
+    )
+    problem = only(check_dists([sdist, wheel], expected_version=None), "1.2.4 differs from 1.2.3")
+    assert problem.file == wheel
+
+
+def test_names_disagree_across_dists(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path)
+    wheel = make_wheel(
+        tmp_path,
+        f"other-{VERSION}-py3-none-any.whl",
+        meta=metadata(name="other"),
+        dist_info=f"other-{VERSION}.dist-info",
+        files={"other/__init__.py": b""},
+    )
+    only(check_dists([sdist, wheel], expected_version=None), "'other' differs")
+
+
+def test_two_sdists(tmp_path: Path) -> None:
+    first = make_sdist(tmp_path)
+    (tmp_path / "b").mkdir()
+    second = make_sdist(tmp_path / "b")
+    only(check_dists([first, second], expected_version=None), "more than one sdist")
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_broken_rst_readme_reports_renderer_warnings(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(content_type="text/x-rst", body="*unclosed\n"))
+    only(
+        check_dists([wheel], expected_version=None),
+        "does not render",
+        "Inline emphasis start-string without end-string",
+    )
+
+
+def test_rst_is_the_default_content_type(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(content_type=None, body="``unclosed\n"))
+    only(check_dists([wheel], expected_version=None), "reStructuredText", "inline literal")
+
+
+def test_unknown_readme_content_type(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, meta=metadata(content_type="text/html", body="<p>x</p>"))
+    any_problem(check_dists([wheel], expected_version=None), "'text/html'", "PyPI")
+
+
+def test_unknown_markdown_variant(tmp_path: Path) -> None:
+    meta = metadata(content_type="text/markdown; variant=Fancy")
+    any_problem(check_dists([make_wheel(tmp_path, meta=meta)], expected_version=None), "Fancy")
+
+
+# --------------------------------------------------------------------------- RECORD
+
+
+def test_record_hash_mismatch(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, tampered={f"{NAME}/core.py": b"def f() -> int:\n    return 2\n"})
+    only(check_dists([wheel], expected_version=None), "do not match their hash", "core.py")
+
+
+def test_record_size_mismatch_and_unlisted_and_missing(tmp_path: Path) -> None:
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    init = b'"""Example."""\n'
+    record = (
+        record_line(f"{NAME}/__init__.py", init).replace(f",{len(init)}\n", ",999\n")
+        + record_line(f"{NAME}/gone.py", b"x")
+        + f"{dist_info}/RECORD,,\n"
+    )
+    # core.py, METADATA and WHEEL have no rows in this RECORD.
+    wheel = make_wheel(tmp_path, record=record)
+    problems = check_dists([wheel], expected_version=None)
+    assert len(problems) == 3, problems
+    any_problem(problems, "do not match their size", "__init__.py")
+    any_problem(problems, "3 file(s) are in the wheel but not in record", "core.py", "METADATA")
+    any_problem(problems, "in RECORD but not in the wheel", "gone.py")
+
+
+def test_unlisted_extra_file(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, unlisted={f"{NAME}/sneaky.py": b"x = 1\n"})
+    only(check_dists([wheel], expected_version=None), "not in RECORD", "sneaky.py")
+
+
+def test_record_signature_files_may_be_unlisted(tmp_path: Path) -> None:
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    wheel = make_wheel(tmp_path, unlisted={f"{dist_info}/RECORD.jws": b"{}"})
+    assert check_dists([wheel], expected_version=None) == []
+
+
+def test_record_listing_itself_with_hash(tmp_path: Path) -> None:
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    good = make_wheel(tmp_path)
+    with zipfile.ZipFile(good) as archive:
+        record = archive.read(f"{dist_info}/RECORD").decode()
+    (tmp_path / "bad").mkdir()
+    bad = make_wheel(
+        tmp_path / "bad",
+        record=record.replace(f"{dist_info}/RECORD,,", f"{dist_info}/RECORD,sha256=abc,12"),
+    )
+    only(check_dists([bad], expected_version=None), "lists itself with a hash")
+
+
+def test_record_not_listing_itself(tmp_path: Path) -> None:
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    good = make_wheel(tmp_path)
+    with zipfile.ZipFile(good) as archive:
+        record = archive.read(f"{dist_info}/RECORD").decode()
+    (tmp_path / "bad").mkdir()
+    bad = make_wheel(tmp_path / "bad", record=record.replace(f"{dist_info}/RECORD,,\n", ""))
+    only(check_dists([bad], expected_version=None), "does not list itself")
+
+
+def test_record_weak_hash(tmp_path: Path) -> None:
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    good = make_wheel(tmp_path)
+    with zipfile.ZipFile(good) as archive:
+        record = archive.read(f"{dist_info}/RECORD").decode()
+    lines = record.splitlines(keepends=True)
+    path = lines[0].split(",")[0]
+    lines[0] = f"{path},md5=abc,1\n"
+    (tmp_path / "bad").mkdir()
+    bad = make_wheel(tmp_path / "bad", record="".join(lines))
+    only(check_dists([bad], expected_version=None), "sha256 (or stronger)", "(md5)")
+
+
+def test_missing_record(tmp_path: Path) -> None:
+    wheel = tmp_path / WHEEL_NAME
+    dist_info = f"{NAME}-{VERSION}.dist-info"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(f"{NAME}/__init__.py", b"")
+        archive.writestr(f"{dist_info}/METADATA", metadata().encode())
+        archive.writestr(f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\n")
+    only(check_dists([wheel], expected_version=None), f"lacks {dist_info}/RECORD")
+
+
+def test_two_dist_info_directories(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, files={"old-0.1.dist-info/METADATA": b""})
+    only(check_dists([wheel], expected_version=None), "exactly one .dist-info", "found 2")
+
+
+# --------------------------------------------------------------------------- stray packages
+
+
+@pytest.mark.parametrize(
+    "stray", ["tests/__init__.py", "docs/conf.py", "examples/demo.py", "build/lib/x.py", "src/a.py"]
+)
+def test_stray_top_level_packages(tmp_path: Path, stray: str) -> None:
+    wheel = make_wheel(tmp_path, files={stray: b""})
+    only(
+        check_dists([wheel], expected_version=None),
+        "stray top-level",
+        stray.split("/", maxsplit=1)[0],
+    )
+
+
+def test_stray_top_level_module(tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path, files={"conftest.py": b"", "setup.py": b""})
+    only(check_dists([wheel], expected_version=None), "conftest.py, setup.py")
+
+
+# --------------------------------------------------------------------------- sdist layout
+
+
+def test_sdist_without_pkg_info(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, pkg_info=False)
+    only(check_dists([sdist], expected_version=None), "lacks", "PKG-INFO")
+
+
+def test_sdist_without_build_configuration(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, pyproject=False)
+    only(check_dists([sdist], expected_version=None), "neither", "pyproject.toml", "setup.py")
+
+
+def test_sdist_with_setup_py_only_passes(tmp_path: Path) -> None:
+    sdist = make_sdist(
+        tmp_path, pyproject=False, files={f"{NAME}-{VERSION}/setup.py": b"setup()\n"}
+    )
+    assert check_dists([sdist], expected_version=None) == []
+
+
+def test_sdist_with_second_top_level_directory(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, files={"stray/file.txt": b"x"})
+    only(check_dists([sdist], expected_version=None), "single top-level directory", "stray")
+
+
+def test_sdist_top_level_directory_must_match_filename(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, top="example-pkg-1.2.3")
+    only(check_dists([sdist], expected_version=None), f"{NAME}-{VERSION}/", "example-pkg-1.2.3")
+
+
+@pytest.mark.parametrize("member", ["/etc/passwd", f"{NAME}-{VERSION}/../../evil.py"])
+def test_sdist_unsafe_paths(tmp_path: Path, member: str) -> None:
+    sdist = make_sdist(tmp_path, files={member: b"x"})
+    any_problem(check_dists([sdist], expected_version=None), "unsafe paths")
+
+
+def test_sdist_symlink_leaving_the_archive(tmp_path: Path) -> None:
+    link = tarfile.TarInfo(f"{NAME}-{VERSION}/escape")
+    link.type = tarfile.SYMTYPE
+    link.linkname = "../../etc/passwd"
+    inside = tarfile.TarInfo(f"{NAME}-{VERSION}/docs/readme")
+    inside.type = tarfile.SYMTYPE
+    inside.linkname = "../README.md"
+    sdist = make_sdist(tmp_path, extra_members=[link, inside])
+    problem = only(check_dists([sdist], expected_version=None), "links leaving the archive")
+    assert "escape" in problem.message
+    assert "docs/readme" not in problem.message
