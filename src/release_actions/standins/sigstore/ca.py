@@ -4,10 +4,13 @@ Example::
 
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    from release_actions.standins.sigstore.oidc import github_claims
+
     ca = CertificateAuthority.generate(name="example")
     key = ec.generate_private_key(ec.SECP256R1())
-    claims = {"iss": "https://issuer.example", "sub": "repo:octo/example:ref:refs/heads/main",
-              "job_workflow_ref": "octo/example/.github/workflows/ci.yml@refs/heads/main"}
+    claims = github_claims(
+        issuer="https://issuer.example", audience="sigstore", lifetime=300, overrides={}
+    )
     leaf = ca.issue(key.public_key(), claims=claims, lifetime=600)
     assert leaf.issuer == ca.root.subject
 

@@ -3,8 +3,11 @@
 Example::
 
     log = TransparencyLog.generate(origin="rekor.example")
-    log.size  # 0
-    # entry = log.submit(proposed_entry_json)  -> {uuid: {body, integratedTime, ...}}
+    tree = MerkleTree()
+    for leaf in (b"a", b"b", b"c"):
+        tree.append(leaf)
+    assert len(tree.inclusion_proof(2)) == 1  # sibling hashes, leaf first (RFC 6962)
+    log.size  # 0; log.submit(proposed_entry) -> (201, {uuid: {body, integratedTime, ...}})
 
 ``submit`` checks a proposed ``hashedrekord`` or ``dsse`` entry the way Rekor does (the
 signature must verify with the key of the certificate in the entry), appends the

@@ -2,11 +2,19 @@
 
 Example::
 
+    import json
+    from sigstore.models import ClientTrustConfig
+    from release_actions.standins.sigstore.ca import CertificateAuthority
+    from release_actions.standins.sigstore.rekor import TransparencyLog
+
     document = client_trust_config(
-        ca=ca, log=log, base_url="http://127.0.0.1:8080", oidc_url="http://127.0.0.1:8080/oidc"
+        ca=CertificateAuthority.generate(),
+        log=TransparencyLog.generate(origin="rekor.example"),
+        base_url="http://127.0.0.1:8080",
+        oidc_url="http://127.0.0.1:8080/oidc",
     )
-    path.write_text(json.dumps(document))
-    sigstore.models.ClientTrustConfig.from_json(path.read_text())
+    config = ClientTrustConfig.from_json(json.dumps(document))
+    config.signing_config.get_oidc_url()  # 'http://127.0.0.1:8080/oidc'
 
 It holds the trusted root (Fulcio CA, Rekor key, CT log key) and a signing config with
 the stand-in's URLs for Fulcio, Rekor v1 and the OIDC issuer.
