@@ -26,12 +26,14 @@ from release_actions.step import Context, Step
 STEP_MODULES: dict[str, str] = {
     "verify-tag": "release_actions.verify_tag",
     "build-dists": "release_actions.build_dists",
+    "release": "release_actions.release",
 }
 
 #: One line per step for ``release-actions --help`` without importing every step.
 STEP_SUMMARIES: dict[str, str] = {
     "verify-tag": "check the tag names exactly the version that will be built",
     "build-dists": "build a reproducible sdist and the wheel from it, and check both",
+    "release": "the whole chain in one step (the root action.yml)",
 }
 
 

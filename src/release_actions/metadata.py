@@ -69,8 +69,18 @@ def render(step: Step, *, image: str = IMAGE) -> str:
     return "\n".join(lines)
 
 
+#: The step the repository's root action.yml runs.
+ROOT_STEP = "release"
+
+
 def action_path(root: Path, step: str) -> Path:
+    if step == ROOT_STEP:
+        return root / "action.yml"
     return root / "actions" / step / "action.yml"
+
+
+def image_for(step: str) -> str:
+    return "Dockerfile" if step == ROOT_STEP else IMAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -81,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     drift = []
     for name in STEP_MODULES:
         path = action_path(args.root, name)
-        text = render(load_step(name))
+        text = render(load_step(name), image=image_for(name))
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current == text:
             continue

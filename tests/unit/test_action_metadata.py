@@ -32,12 +32,15 @@ def test_inputs_and_outputs_match_both_ways(name: str) -> None:
         assert entry.get("default") == (spec.action_default or spec.default)
         assert entry["required"] is spec.required
     assert set(action["outputs"]) == {o.name for o in step.outputs}, "outputs differ"
-    assert action["runs"] == {"using": "docker", "image": "../../Dockerfile", "args": [name]}
+    image = metadata.image_for(name)
+    assert action["runs"] == {"using": "docker", "image": image, "args": [name]}
+    assert (metadata.action_path(ROOT, name).parent / image).resolve() == ROOT / "Dockerfile"
 
 
 def test_every_step_has_an_action_folder_and_no_stray_ones() -> None:
     folders = {p.parent.name for p in (ROOT / "actions").glob("*/action.yml")}
-    assert folders == set(STEP_MODULES)
+    assert folders == set(STEP_MODULES) - {metadata.ROOT_STEP}
+    assert (ROOT / "action.yml").is_file()
 
 
 def test_committed_files_are_the_rendered_ones() -> None:
