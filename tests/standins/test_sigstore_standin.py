@@ -129,6 +129,7 @@ def test_artifact_bundle_verifies_with_github_identity_policy(
     verifier = _verifier(standin)
     verifier.verify_artifact(ARTIFACT, bundle, _github_policy(standin))
     verifier.verify_artifact(ARTIFACT, bundle, standin.policy())
+    standin.verifier().verify_artifact(ARTIFACT, bundle, standin.policy())
     # The bundle survives a JSON round trip, as written to disk by the product.
     verifier.verify_artifact(ARTIFACT, Bundle.from_json(bundle.to_json()), standin.policy())
 

@@ -35,7 +35,8 @@ from types import TracebackType
 from typing import Self
 
 from sigstore.models import ClientTrustConfig
-from sigstore.verify import policy
+from sigstore.sign import SigningContext
+from sigstore.verify import Verifier, policy
 
 from release_actions.standins._server import LoopbackServer
 from release_actions.standins.sigstore.app import OIDC_PREFIX, Service, Settings, SigstoreApp
@@ -142,6 +143,14 @@ class SigstoreStandin:
         if self._trust_config is None:
             raise RuntimeError("the stand-in is not running")
         return self._trust_config
+
+    def signing_context(self) -> SigningContext:
+        """``SigningContext.from_trust_config(self.trust_config)``."""
+        return SigningContext.from_trust_config(self.trust_config)
+
+    def verifier(self) -> Verifier:
+        """``Verifier(trusted_root=self.trust_config.trusted_root)`` (offline)."""
+        return Verifier(trusted_root=self.trust_config.trusted_root)
 
     @property
     def ca(self) -> CertificateAuthority:
