@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from release_actions.errors import ProjectError, ReleaseActionsError
 
@@ -203,7 +204,7 @@ def prepare_clone(project: Path, workdir: Path, tag: str | None) -> tuple[Path, 
 
 
 def rehearse(
-    project: Path, *, tag: str | None, keep: Path | None, out: io.TextIOBase | None = None
+    project: Path, *, tag: str | None, keep: Path | None, out: IO[str] | None = None
 ) -> int:
     """Run the chain; print each step's summary; return the exit code."""
     from rich.console import Console  # noqa: PLC0415
@@ -224,7 +225,12 @@ def rehearse(
         def step(name: str, inputs: Mapping[str, str], label: str = "") -> StepRun | None:
             console.print(f"▶ {name}{label} …")
             result = run_step(
-                name, inputs, workspace=clone, files=files / f"{name}{len(runs)}", event=event, extra_env=ref
+                name,
+                inputs,
+                workspace=clone,
+                files=files / f"{name}{len(runs)}",
+                event=event,
+                extra_env=ref,
             )
             runs.append(result)
             console.print(Markdown(result.summary))
