@@ -50,6 +50,7 @@ from release_actions.standins.github.openapi import (
     SpecValidator,
     shimmed_spec,
     validator,
+    without_empty_label,
 )
 from release_actions.standins.github.state import (
     Asset,
@@ -295,8 +296,10 @@ class StandinApp:
             if delay:
                 time.sleep(delay)
             status, body, headers, injected = self._serve(ctx, environ)
+        except _Dropped:
+            raise  # recorded by _drop, before the client could notice
         except ConnectionError:
-            self._record(ctx, None, injected=True)
+            self._record(ctx, None, injected=False)  # the client went away
             raise
         response = self._response(status, body, headers)
         if not injected:
@@ -337,7 +340,7 @@ class StandinApp:
                 return fault.status, body, dict(fault.headers), True
             if fault is not None and fault.kind == "reset":
                 if not is_upload:
-                    _drop_connection(environ)
+                    self._drop(ctx, environ)
                 reset_after = fault.after_bytes
             if route.operation_id in _CONTENT_CREATING:
                 self._check_write_rate()
@@ -354,6 +357,11 @@ class StandinApp:
                 self._drain(environ)
             return reply.status, reply.body, reply.headers, False
 
+    def _drop(self, ctx: _Context, environ: WSGIEnvironment, *, injected: bool = True) -> None:
+        """Record the request as dropped (status ``None``), then reset the connection."""
+        self._record(ctx, None, injected=injected)
+        _drop_connection(environ)
+
     # -- validation and recording ----------------------------------------------------------
     def _api_request(self, ctx: _Context, *, body: bytes | None) -> ApiRequest:
         request = ctx.request
@@ -362,7 +370,11 @@ class StandinApp:
             path=request.path,
             path_pattern=ctx.route.spec_path if ctx.route else None,
             path_params=ctx.params,
-            query={k: request.args.getlist(k) for k in request.args},
+            query=without_empty_label(
+                ctx.route.spec_path if ctx.route else None,
+                request.method,
+                {k: request.args.getlist(k) for k in request.args},
+            ),
             headers=dict(request.headers),
             content_type=request.mimetype or "application/octet-stream",
             body=body,
@@ -979,7 +991,7 @@ class StandinApp:
             complete = False
         if not complete or (expected is not None and size != expected):
             target.unlink(missing_ok=True)
-            _drop_connection(environ)
+            self._drop(ctx, environ, injected=reset_after is not None)
         with self.state.lock:
             asset.path = target
             asset.size = size
