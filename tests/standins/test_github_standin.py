@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -644,3 +646,13 @@ def test_recorded_json_bodies(github_standin: GitHubStandin) -> None:
     repo.get_release(release.id).update_release("v1.0.0", "body", make_latest="false")
     [patch] = github_standin.requests_for("repos/update-release")
     assert json.loads(json.dumps(patch.json))["make_latest"] == "false"
+
+
+def test_name_prediction_needs_no_server_dependencies() -> None:
+    code = (
+        "import sys\n"
+        "from release_actions.standins.github import github_asset_name\n"
+        "assert github_asset_name('a b.whl') == 'a.b.whl'\n"
+        "assert 'openapi_core' not in sys.modules and 'werkzeug' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -13,15 +13,41 @@ Example::
         gh.assert_no_violations()
 
 Every request and response is validated against a committed subset of GitHub's OpenAPI
-description (``spec/``); see ``openapi.py`` for the documented shims.
+description (``spec/``); see ``openapi.py`` and ``spec/README.md`` for the shims.
+
+Names are imported lazily: ``github_asset_name`` (pure, for the product to predict stored
+asset names) does not pull in werkzeug or openapi-core, which come with the ``standins``
+extra.
 """
 
-from release_actions.standins.github.app import RecordedRequest, Violation
-from release_actions.standins.github.faults import Fault, FaultPlan
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from release_actions.standins.github.names import github_asset_name
-from release_actions.standins.github.standin import GitHubStandin, SpecViolationError
-from release_actions.standins.github.state import Asset, GitRef, GitTag, Release, RepoState
-from release_actions.standins.github.testing import github_standin_fixture
+
+if TYPE_CHECKING:
+    from release_actions.standins.github.app import RecordedRequest, Violation
+    from release_actions.standins.github.faults import Fault, FaultPlan
+    from release_actions.standins.github.standin import GitHubStandin, SpecViolationError
+    from release_actions.standins.github.state import Asset, GitRef, GitTag, Release, RepoState
+    from release_actions.standins.github.testing import github_standin_fixture
+
+_LAZY = {
+    "RecordedRequest": "app",
+    "Violation": "app",
+    "Fault": "faults",
+    "FaultPlan": "faults",
+    "GitHubStandin": "standin",
+    "SpecViolationError": "standin",
+    "Asset": "state",
+    "GitRef": "state",
+    "GitTag": "state",
+    "Release": "state",
+    "RepoState": "state",
+    "github_standin_fixture": "testing",
+}
 
 __all__ = [
     "Asset",
@@ -38,3 +64,10 @@ __all__ = [
     "github_asset_name",
     "github_standin_fixture",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
+import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -45,6 +48,7 @@ __all__ = [
 ]
 
 SPEC_FILE = "github-rest-subset.json"
+_CACHE_SIZE = 2048
 _UPLOAD = ("/repos/{owner}/{repo}/releases/{release_id}/assets", "post")
 
 
@@ -172,6 +176,9 @@ class SpecValidator:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         started = time.perf_counter()
         self._openapi = OpenAPI.from_dict(dict(spec), config=Config())
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        self.cache_hits = 0
         self.load_seconds = time.perf_counter() - started
 
     @staticmethod
@@ -193,11 +200,58 @@ class SpecValidator:
 
     def request_errors(self, request: ApiRequest) -> list[str]:
         """Every way ``request`` violates the description (empty when it conforms)."""
-        return self._messages(self._openapi.iter_request_errors(request))
+        key = (
+            "request",
+            request.method,
+            request.path_pattern,
+            request.path,
+            tuple(sorted((k, tuple(v)) for k, v in request.query.items())),
+            request.content_type,
+            _digest(request.body),
+        )
+        return self._memo(key, lambda: self._openapi.iter_request_errors(request))
 
     def response_errors(self, request: ApiRequest, response: ApiResponse) -> list[str]:
         """Every way ``response`` (to ``request``) violates the description."""
-        return self._messages(self._openapi.iter_response_errors(request, response))
+        volatile = {"x-ratelimit-remaining", "x-ratelimit-used", "x-ratelimit-reset", "date"}
+        key = (
+            "response",
+            request.method,
+            request.path_pattern,
+            request.path,
+            response.status_code,
+            response.content_type,
+            tuple(
+                sorted(
+                    (k.lower(), v) for k, v in response.headers.items() if k.lower() not in volatile
+                )
+            ),
+            _digest(response.data),
+        )
+        return self._memo(key, lambda: self._openapi.iter_response_errors(request, response))
+
+    def _memo(self, key: Hashable, run: Callable[[], Iterable[Exception]]) -> list[str]:
+        """Validation results by content: an identical message is validated once.
+
+        The rate-limit headers (which change on every response) are left out of the key;
+        they are only declared, as integers, on ``GET /rate_limit``, whose body changes
+        with them anyway.
+        """
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return list(self._cache[key])
+        errors = self._messages(run())
+        with self._lock:
+            self._cache[key] = tuple(errors)
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return errors
+
+
+def _digest(data: bytes | None) -> bytes | None:
+    return hashlib.blake2b(data, digest_size=16).digest() if data is not None else None
 
 
 @functools.cache
