@@ -337,6 +337,8 @@ class StandinApp:
                 body = fault.body
                 if body is None:
                     body = {"message": f"Injected {fault.status}", "documentation_url": DOCS}
+                if is_upload:
+                    self._drain(environ)  # so the client reads the answer, not a broken pipe
                 return fault.status, body, dict(fault.headers), True
             if fault is not None and fault.kind == "reset":
                 if not is_upload:
