@@ -89,3 +89,27 @@ class DistCheckError(ReleaseActionsError):
     """A built distribution failed a check."""
 
     title = "distribution check failed"
+
+
+class GitHubApiError(ReleaseActionsError):
+    """GitHub's API refused or failed a request (token, permissions, repository, outage)."""
+
+    title = "GitHub API"
+
+
+class ReleaseStateError(ReleaseActionsError):
+    """The release for the tag is missing, duplicated, published or immutable."""
+
+    title = "release"
+
+
+class UploadError(ReleaseActionsError):
+    """A file cannot be uploaded as a release asset (size, name, retries exhausted)."""
+
+    title = "upload"
+
+
+class AssetConflictError(UploadError):
+    """An asset of the same name but other content is already on the release."""
+
+    title = "asset conflict"
