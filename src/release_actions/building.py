@@ -25,13 +25,11 @@ import contextlib
 import filecmp
 import gzip
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +40,7 @@ import build.env
 import pyproject_hooks
 
 from release_actions.errors import BuildError, ProjectError
+from release_actions.gitutil import safe_directory_env
 
 __all__ = [
     "BuildError",
@@ -53,6 +52,8 @@ __all__ = [
 ]
 
 Distribution = Literal["sdist", "wheel"]
+#: What one isolated backend run produces: a distribution, or the wheel's metadata folder.
+Product = Literal["sdist", "wheel", "metadata"]
 Installer = Literal["uv", "pip"]
 
 #: How many trailing lines of backend output a :class:`BuildError` carries.
@@ -124,7 +125,7 @@ def build_dists(
     installer = _installer()
     log(f"Build environments are created with {installer}.")
     runner = _Runner(
-        {"SOURCE_DATE_EPOCH": str(source_date_epoch), **_safe_directory_environ(project)},
+        {"SOURCE_DATE_EPOCH": str(source_date_epoch), **safe_directory_env(project)},
         log,
     )
 
@@ -185,51 +186,34 @@ def build_dists(
 # --------------------------------------------------------------------------- project checks
 
 
-_TOML_POSITION = re.compile(r"at line (\d+), column (\d+)")
-
-
 def _check_project(project: Path) -> Path:
-    if not project.exists():
-        raise ProjectError(
-            f"Project directory {project} does not exist",
-            fix="Set `project` to the directory holding pyproject.toml, relative to the "
-            "workspace, and check the repository out before this step",
-            title="Project not found",
-        )
-    if not project.is_dir():
-        raise ProjectError(
-            f"Project path {project} is not a directory",
-            fix="Set `project` to the directory holding pyproject.toml, not to a file",
-            title="Project not found",
-        )
-    pyproject = project / "pyproject.toml"
-    if not pyproject.is_file() and not (project / "setup.py").is_file():
-        raise ProjectError(
-            f"{project} is not a Python project: it has neither pyproject.toml nor setup.py",
-            fix="Set `project` to the directory holding pyproject.toml",
-            title="Not a Python project",
-        )
-    if pyproject.is_file():
-        try:
-            tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise ProjectError(
-                f"{pyproject} is not valid UTF-8: {exc}",
-                fix="Save pyproject.toml as UTF-8",
-                file=str(pyproject),
-                title="Broken pyproject.toml",
-            ) from None
-        except tomllib.TOMLDecodeError as exc:
-            position = _TOML_POSITION.search(str(exc))
-            raise ProjectError(
-                f"{pyproject} is not valid TOML: {exc}",
-                fix='Fix the TOML syntax at the reported line (`python -c "import tomllib; '
-                "tomllib.load(open('pyproject.toml', 'rb'))\"` checks it locally)",
-                file=str(pyproject),
-                line=int(position.group(1)) if position else None,
-                title="Broken pyproject.toml",
-            ) from None
+    from release_actions.project import Project  # noqa: PLC0415 -- project imports us
+
+    Project.load(project)
     return project.resolve()
+
+
+def project_metadata(project: Path, *, log: Callable[[str], None]) -> tuple[str, str]:
+    """(name, version) from the backend's ``prepare_metadata_for_build_wheel`` hook.
+
+    Same isolated environment, installer, git ``safe.directory`` and error reporting as a
+    build, so dynamic versions (setuptools-scm, hatch-vcs, flit) come out as they will in
+    the built files.
+    """
+    from importlib.metadata import PathDistribution  # noqa: PLC0415
+
+    runner = _Runner(safe_directory_env(project), log)
+    with tempfile.TemporaryDirectory(prefix="release-actions-metadata-") as tmp:
+        path = _build_one(
+            project,
+            "metadata",
+            Path(tmp),
+            installer=_installer(),
+            runner=runner,
+            config_settings={},
+        )
+        meta = PathDistribution(path).metadata
+        return str(meta["Name"]), str(meta["Version"])
 
 
 def _installer() -> Installer:
@@ -240,26 +224,6 @@ def _installer() -> Installer:
     except (ImportError, FileNotFoundError):
         return "uv" if shutil.which(os.environ.get("UV") or "uv") else "pip"
     return "uv"
-
-
-def _safe_directory_environ(project: Path) -> dict[str, str]:
-    """Config-by-environment making git trust the repository holding ``project``.
-
-    The workspace in a container belongs to another uid and git refuses it ("dubious
-    ownership"); scm-based version plugins then fail. ``GIT_CONFIG_COUNT`` adds the
-    setting for the backend's processes only and never edits a config file. Existing
-    ``GIT_CONFIG_*`` entries are kept.
-    """
-    top = next((p for p in (project, *project.parents) if (p / ".git").exists()), project)
-    try:
-        count = max(int(os.environ.get("GIT_CONFIG_COUNT", "0")), 0)
-    except ValueError:
-        count = 0
-    return {
-        "GIT_CONFIG_COUNT": str(count + 1),
-        f"GIT_CONFIG_KEY_{count}": "safe.directory",
-        f"GIT_CONFIG_VALUE_{count}": str(top),
-    }
 
 
 # --------------------------------------------------------------------------- running backends
@@ -326,7 +290,7 @@ def _output_lines(exc: subprocess.CalledProcessError) -> list[str]:
 
 def _build_one(
     source: Path,
-    distribution: Distribution,
+    distribution: Product,
     outdir: Path,
     *,
     installer: Installer,
@@ -341,6 +305,9 @@ def _build_one(
         with build.env.DefaultIsolatedEnv(installer=installer) as env:
             builder = build.ProjectBuilder.from_isolated_env(env, source, runner=runner)
             env.install(builder.build_system_requires)
+            if distribution == "metadata":
+                env.install(builder.get_requires_for_build("wheel", settings))
+                return Path(builder.metadata_path(outdir))
             env.install(builder.get_requires_for_build(distribution, settings))
             return Path(builder.build(distribution, outdir, settings))
     except build.BuildBackendException as exc:

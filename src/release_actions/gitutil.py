@@ -24,16 +24,22 @@ from release_actions.errors import GitError
 
 
 def safe_directory_env(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Variables that make child git processes trust ``path`` (appended to any existing)."""
-    env = dict(os.environ if environ is None else environ)
+    """``GIT_CONFIG_*`` variables making child git processes trust the repository at ``path``.
+
+    Only the variables are returned (merge them into a child's environment); entries
+    already in ``environ`` (default: ``os.environ``) are kept by numbering after them.
+    """
+    source = os.environ if environ is None else environ
+    top = next((p for p in (path, *path.parents) if (p / ".git").exists()), path)
     try:
-        count = int(env.get("GIT_CONFIG_COUNT", "0"))
+        count = max(int(source.get("GIT_CONFIG_COUNT", "0")), 0)
     except ValueError:
         count = 0
-    env["GIT_CONFIG_COUNT"] = str(count + 1)
-    env[f"GIT_CONFIG_KEY_{count}"] = "safe.directory"
-    env[f"GIT_CONFIG_VALUE_{count}"] = str(path)
-    return env
+    return {
+        "GIT_CONFIG_COUNT": str(count + 1),
+        f"GIT_CONFIG_KEY_{count}": "safe.directory",
+        f"GIT_CONFIG_VALUE_{count}": str(top.resolve()),
+    }
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,8 +26,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from release_actions.errors import BuildError, ProjectError
-from release_actions.gitutil import Git, safe_directory_env
+from release_actions.errors import ProjectError
+from release_actions.gitutil import Git
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
@@ -67,7 +66,7 @@ class Project:
             except tomllib.TOMLDecodeError as exc:
                 match = _TOML_POSITION.search(str(exc))
                 raise ProjectError(
-                    f"pyproject.toml is not valid TOML: {exc}",
+                    f"{path} is not valid TOML: {exc}",
                     fix="correct the TOML syntax at the line shown",
                     file=str(path),
                     line=int(match.group(1)) if match else None,
@@ -78,7 +77,7 @@ class Project:
                 ) from exc
         elif not (root / "setup.py").is_file():
             raise ProjectError(
-                f"{root} has no pyproject.toml or setup.py",
+                f"{root} is not a Python project: it has neither pyproject.toml nor setup.py",
                 fix="set `project` to the folder holding pyproject.toml",
             )
         return cls(root, data)
@@ -125,9 +124,10 @@ class Project:
         name, version = self.static_name, self.static_version
         if name and version:
             return name, version
+        from release_actions.building import project_metadata  # noqa: PLC0415
+
         log("version is dynamic: asking the build backend for the project's metadata")
-        metadata = build_metadata(self.root)
-        return metadata["Name"], metadata["Version"]
+        return project_metadata(self.root, log=log)
 
     def package_dirs(self) -> list[Path]:
         """Folders that may hold the import package(s) of this project."""
@@ -246,69 +246,3 @@ def read_dunder_version(path: Path) -> tuple[str, int] | None:
                 return value.value, node.lineno
             return None
     return None
-
-
-def _installer() -> str:
-    try:
-        import uv  # noqa: PLC0415
-
-        uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return "pip"
-    return "uv"
-
-
-def build_metadata(root: Path) -> Mapping[str, str]:
-    """Wheel metadata from the project's build backend, in an isolated environment."""
-    from importlib.metadata import PathDistribution  # noqa: PLC0415
-
-    import build  # noqa: PLC0415
-    import build.env  # noqa: PLC0415
-    import pyproject_hooks  # noqa: PLC0415
-
-    extra_env = {
-        k: v
-        for k, v in safe_directory_env(root.resolve(), {}).items()
-        if k.startswith("GIT_CONFIG")
-    }
-
-    def runner(
-        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
-    ) -> None:
-        pyproject_hooks.quiet_subprocess_runner(cmd, cwd, {**extra_env, **(extra_environ or {})})
-
-    try:
-        with build.env.DefaultIsolatedEnv(installer=_installer()) as env:  # type: ignore[arg-type]
-            builder = build.ProjectBuilder.from_isolated_env(env, root, runner=runner)
-            env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build("wheel"))
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(builder.metadata_path(tmp))
-                meta = PathDistribution(path).metadata
-                return {"Name": meta["Name"], "Version": meta["Version"]}
-    except build.BuildBackendException as exc:
-        raise BuildError(
-            f"the build backend failed while preparing metadata: {_tail(exc)}",
-            fix="run `python -m build` locally to see the backend's full output",
-        ) from exc
-    except build.BuildException as exc:
-        raise BuildError(
-            f"cannot prepare metadata: {exc}", fix="check [build-system] in pyproject.toml"
-        ) from exc
-    except Exception as exc:
-        if type(exc).__name__ in {"FailedProcessError", "CalledProcessError"}:
-            raise BuildError(
-                f"installing the build requirements failed: {exc}",
-                fix="check [build-system] requires in pyproject.toml",
-            ) from exc
-        raise
-
-
-def _tail(exc: BaseException, lines: int = 20) -> str:
-    """The last lines of a backend's output carried by a build exception."""
-    inner = exc.__cause__ or getattr(exc, "exception", None)
-    output = getattr(inner, "output", None) or getattr(inner, "stderr", None)
-    if isinstance(output, bytes):
-        output = output.decode("utf-8", "replace")
-    text = str(output) if output else str(exc)
-    return "\n".join(text.strip().splitlines()[-lines:])

@@ -256,7 +256,9 @@ def test_failing_build_backend(tmp_path: Path) -> None:
     commit_all(project, "broken backend")
     tag_head(project, "v1.2.3")
     assert_failed(
-        verify(project, tmp_path, tag="v1.2.3"), "backend exploded on purpose", "title=build failed"
+        verify(project, tmp_path, tag="v1.2.3"),
+        "backend exploded on purpose",
+        "title=Build failed (metadata)",
     )
 
 
