@@ -15,7 +15,7 @@ from pathlib import Path
 from release_actions import rehearse
 from release_actions.rehearse import StepRun, parse_outputs
 
-__all__ = ["StepRun", "parse_outputs", "run_step"]
+__all__ = ["StepRun", "assert_failed", "parse_outputs", "run_step"]
 
 
 def run_step(
@@ -39,3 +39,18 @@ def run_step(
         extra_env=extra_env,
         argv=argv or (),
     )
+
+
+def assert_failed(result: StepRun, *fragments: str) -> str:
+    """Exit 1, exactly one error annotation holding every fragment, no outputs, a summary line.
+
+    Returns the annotation line.
+    """
+    assert result.exit_code == 1, result.stdout
+    errors = result.errors()
+    assert len(errors) == 1, result.stdout
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    assert result.outputs == {}
+    assert f"### ❌ {result.step} failed" in result.summary
+    return errors[0]

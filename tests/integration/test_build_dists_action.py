@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import StepRun, run_step
+from tests.harness import StepRun, assert_failed, run_step
 from tests.projects import DEFAULT_EPOCH, make_project
 
 pytestmark = pytest.mark.slow
@@ -16,17 +16,6 @@ pytestmark = pytest.mark.slow
 
 def build(workspace: Path, tmp_path: Path, **inputs: str) -> StepRun:
     return run_step("build-dists", inputs, workspace=workspace, tmp=tmp_path)
-
-
-def assert_failed(result: StepRun, *fragments: str) -> str:
-    assert result.exit_code == 1, result.stdout
-    errors = result.errors()
-    assert len(errors) == 1, result.stdout
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-    assert result.outputs == {}
-    assert "### ❌ build-dists failed" in result.summary
-    return errors[0]
 
 
 def test_outputs_files_and_summary(tmp_path: Path) -> None:

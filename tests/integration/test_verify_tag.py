@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import StepRun, run_step
+from tests.harness import StepRun, assert_failed, run_step
 from tests.projects import DEFAULT_EPOCH, commit_all, make_project, run_git, tag_head
 
 BRANCH_EVENT = {"repository": {"default_branch": "main"}}
@@ -16,18 +16,6 @@ BRANCH_EVENT = {"repository": {"default_branch": "main"}}
 
 def verify(workspace: Path, tmp_path: Path, **inputs: str) -> StepRun:
     return run_step("verify-tag", inputs, workspace=workspace, tmp=tmp_path, event=BRANCH_EVENT)
-
-
-def assert_failed(result: StepRun, *fragments: str) -> str:
-    """Exit 1, exactly one error annotation holding every fragment, no outputs."""
-    assert result.exit_code == 1, result.stdout
-    errors = result.errors()
-    assert len(errors) == 1, result.stdout
-    for fragment in fragments:
-        assert fragment in errors[0], errors[0]
-    assert result.outputs == {}
-    assert "### ❌ verify-tag failed" in result.summary
-    return errors[0]
 
 
 def test_static_version_outputs_through_runner_contract(tmp_path: Path) -> None:
