@@ -30,7 +30,28 @@ class _QuietHandler(WSGIRequestHandler):
         return
 
 
-class LoopbackServer:
+class Lifecycle:
+    """Something started and stopped, usable as a context manager."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(Lifecycle):
     """Serve ``app`` on ``127.0.0.1`` (never ``localhost``: PyGithub compares hosts exactly)."""
 
     def __init__(self, app: WSGIApplication, *, port: int = 0) -> None:
@@ -63,14 +84,3 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

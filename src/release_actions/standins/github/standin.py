@@ -17,10 +17,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Literal, Self
 
-from release_actions.standins._server import LoopbackServer
+from release_actions.standins._server import Lifecycle, LoopbackServer
 from release_actions.standins.github.app import RecordedRequest, StandinApp, Violation
 from release_actions.standins.github.faults import FaultPlan
 from release_actions.standins.github.state import Asset, AssetState, Release, RepoState
@@ -32,7 +31,7 @@ class SpecViolationError(AssertionError):
     """Traffic with the stand-in did not conform to GitHub's OpenAPI description."""
 
 
-class GitHubStandin:
+class GitHubStandin(Lifecycle):
     """An honest, stateful stand-in for one GitHub repository's REST API on 127.0.0.1.
 
     ``token`` gets write access; each of ``read_only_tokens`` may only read (writes answer
@@ -86,17 +85,6 @@ class GitHubStandin:
             self._server.stop()
             self._running = False
         shutil.rmtree(self._storage, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- addresses ----------------------------------------------------------------------
     @property

@@ -31,14 +31,13 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from sigstore.models import ClientTrustConfig
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
-from release_actions.standins._server import LoopbackServer
+from release_actions.standins._server import Lifecycle, LoopbackServer
 from release_actions.standins.sigstore.app import OIDC_PREFIX, Service, Settings, SigstoreApp
 from release_actions.standins.sigstore.ca import GITHUB_SERVER_URL, CertificateAuthority
 from release_actions.standins.sigstore.oidc import DEFAULT_AUDIENCE, github_claims
@@ -50,7 +49,7 @@ __all__ = ["GITHUB_ISSUER", "SigstoreStandin"]
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
-class SigstoreStandin:
+class SigstoreStandin(Lifecycle):
     """OIDC issuer + Fulcio + Rekor v1 on one ``127.0.0.1`` origin, as a context manager."""
 
     def __init__(
@@ -108,17 +107,6 @@ class SigstoreStandin:
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # Endpoints and trust ------------------------------------------------------------------
 
