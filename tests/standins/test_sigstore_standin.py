@@ -28,8 +28,6 @@ from sigstore.verify import Verifier, policy
 from release_actions.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 from release_actions.standins.sigstore.rekor import MerkleTree
 
-pytest_plugins = ["tests.standins.sigstore_conftest"]
-
 ARTIFACT = b"example-1.0.0.tar.gz contents\n"
 
 

@@ -1,9 +1,9 @@
-"""Fixtures for the stand-in tests.
+"""Fixtures for every test: the GitHub and Sigstore stand-ins.
 
 Example::
 
-    def test_something(github_standin: GitHubStandin) -> None:
-        github_standin.seed_release(tag_name="v1.0.0", draft=True)
+    def test_draft(github_standin: GitHubStandin, sigstore_standin: SigstoreStandin) -> None:
+        ...
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from release_actions.standins.github import GitHubStandin, github_standin_fixture
+
+pytest_plugins = ["tests.standins.sigstore_conftest"]
 
 
 @pytest.fixture
