@@ -1,0 +1,307 @@
+"""add-wheels-to-release: upload more files to an existing release, draft or published.
+
+Example::
+
+    target = GitHubTarget(api_url="https://api.github.com", repository="octo/demo", token="ghs_…")
+    out = run(
+        AddWheelsInputs(tag="v1.2.3", files=(Path("wheelhouse/demo-1.2.3-cp313-cp313-manylinux_2_28_x86_64.whl"),)),
+        target=target,
+    )
+    print(out.uploaded, out.skipped)
+
+It never creates a release (the seed-000 bug: a manual re-run "sometimes created a new
+draft") and never changes its draft, pre-release or latest state. Every file must belong
+to the release: wheels and sdists of the release's project and the tag's version;
+``<file>.sigstore.json`` and ``<dist>.publish.attestation`` of such a file (being uploaded
+or already attached); SLSA provenance ``*.intoto.jsonl``. An immutable release is refused
+before any upload, unless every file is already there, identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.version import Version
+
+from release_actions.draft_release import (
+    CONCURRENCY_INPUT,
+    DRY_RUN_INPUT,
+    OVERWRITE_INPUT,
+    TAG_INPUT,
+    TAG_PREFIX_INPUT,
+    TOKEN_INPUT,
+    assets_table,
+    files_from,
+    tag_from,
+    target_from,
+    workspace_from,
+)
+from release_actions.errors import InputError, ReleaseStateError, TagError
+from release_actions.releases import (
+    GitHubTarget,
+    api_error,
+    dist_identity,
+    find_release,
+    the_release,
+    version_of_tag,
+)
+from release_actions.runner import InputSpec, OutputSpec
+from release_actions.step import Context, Step, StepResult
+from release_actions.upload import (
+    AssetResult,
+    LocalFile,
+    RemoteAsset,
+    Uploader,
+    assets_json,
+    assets_of,
+    dry_run_results,
+    local_files,
+    plan_uploads,
+)
+
+INPUTS = (
+    TOKEN_INPUT,
+    TAG_INPUT,
+    TAG_PREFIX_INPUT,
+    InputSpec(
+        "files",
+        "Files to add: globs relative to the workspace, one per line (`!` excludes); wheels, "
+        "sdists, their `.sigstore.json`/`.publish.attestation`, and `*.intoto.jsonl` provenance.",
+        kind="lines",
+        required=True,
+    ),
+    OVERWRITE_INPUT,
+    CONCURRENCY_INPUT,
+    DRY_RUN_INPUT,
+)
+
+OUTPUTS = (
+    OutputSpec("release-id", "The release's id."),
+    OutputSpec("uploaded", "How many files were uploaded (new, replaced or repaired)."),
+    OutputSpec("skipped", "How many files were already there, identical."),
+    OutputSpec(
+        "assets",
+        "JSON list, one object per file: name, size, digest, state, url, action "
+        "(uploaded|skipped|replaced|repaired, or would-… in a dry run).",
+    ),
+)
+
+_BUNDLE_SUFFIXES = (".sigstore.json", ".publish.attestation")
+_PROVENANCE_SUFFIX = ".intoto.jsonl"
+
+
+@dataclass(frozen=True)
+class AddWheelsInputs:
+    tag: str
+    files: tuple[Path, ...]
+    tag_prefix: str = "v"
+    overwrite: bool = False
+    concurrency: int = 4
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class AddWheelsOutputs:
+    tag: str
+    release_id: int
+    html_url: str
+    draft: bool
+    assets: tuple[AssetResult, ...]
+    project: str | None
+    dry_run: bool = False
+
+    @property
+    def uploaded(self) -> int:
+        return sum(1 for a in self.assets if a.action in {"uploaded", "replaced", "repaired"})
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for a in self.assets if a.action == "skipped")
+
+
+def check_belongs(
+    files: Sequence[LocalFile], existing: Sequence[RemoteAsset], *, version: Version, tag: str
+) -> str | None:
+    """Refuse files that are not the release's project at the tag's version.
+
+    Returns the project's canonical name (None when no distribution is involved).
+    """
+    released: dict[str, str] = {}  # stored name → project, for the release's dists
+    for asset in existing:
+        identity = _quiet_identity(asset.name)
+        if identity is not None:
+            released[asset.name] = identity[0]
+    projects = sorted(set(released.values()))
+    project = projects[0] if len(projects) == 1 else None
+    problems: list[str] = []
+    dists: dict[str, str] = dict(released)
+    for file in files:
+        identity = dist_identity(file.path.name)
+        if identity is None:
+            continue
+        name, file_version, _ = identity
+        if file_version != version:
+            problems.append(
+                f"{file.path.name} is version {file_version}, the release {tag} is {version}"
+            )
+        if project is None and projects:
+            pass  # a release with several projects' files: only the version is checked
+        elif project is None:
+            project = name
+        elif name != project:
+            problems.append(
+                f"{file.path.name} is project {name}, the release's files are {project}"
+            )
+        dists[file.name] = name
+    for file in files:
+        if dist_identity(file.path.name) is not None or file.name.endswith(_PROVENANCE_SUFFIX):
+            continue
+        suffix = next((s for s in _BUNDLE_SUFFIXES if file.name.endswith(s)), None)
+        if suffix is None:
+            problems.append(
+                f"{file.path.name} is not a wheel, sdist, signature bundle or provenance file"
+            )
+            continue
+        subject = file.name.removesuffix(suffix)
+        if subject in dists or (
+            suffix == ".sigstore.json" and subject.endswith(_PROVENANCE_SUFFIX)
+        ):
+            continue
+        problems.append(
+            f"{file.path.name} signs {subject}, which is neither among the files nor on the release"
+        )
+    if problems:
+        raise TagError(
+            f"{len(problems)} file(s) do not belong to release {tag}: {'; '.join(problems)}",
+            fix="build the tagged commit and pass only its files (and their bundles) in `files`",
+        )
+    return project
+
+
+def _quiet_identity(name: str) -> tuple[str, Version, str] | None:
+    try:
+        return dist_identity(name)
+    except InputError:
+        return None
+
+
+def run(
+    inputs: AddWheelsInputs,
+    *,
+    target: GitHubTarget,
+    log: Callable[[str], None] = lambda _: None,
+) -> AddWheelsOutputs:
+    """Validate everything, then upload to the existing release; see the module docstring."""
+    from github.GithubException import GithubException  # noqa: PLC0415
+
+    if not inputs.tag:
+        raise TagError("no tag given", fix="set the `tag` input")
+    if not inputs.files:
+        raise InputError("`files` is empty", fix="list the files to add in `files`")
+    if not 1 <= inputs.concurrency <= 16:
+        raise InputError(f"concurrency {inputs.concurrency} is outside 1-16", fix="choose 1-16")
+    version = version_of_tag(inputs.tag, inputs.tag_prefix)
+    if version is None:
+        raise TagError(
+            f"tag {inputs.tag!r} does not name a PEP 440 version after the prefix {inputs.tag_prefix!r}",
+            fix="pass the release's tag (e.g. v1.2.3), or correct `tag-prefix`",
+        )
+    for path in inputs.files:
+        dist_identity(path.name)  # malformed dist names fail before any hashing or request
+    files = local_files(inputs.files)
+
+    gh = target.client()
+    try:
+        repo = gh.get_repo(target.repository, lazy=True)
+        release = the_release(find_release(repo, inputs.tag))
+        existing = assets_of(release)
+        project = check_belongs(files, existing, version=version, tag=inputs.tag)
+        plan = plan_uploads(files, existing, overwrite=inputs.overwrite)
+        state = "draft" if release.draft else "published release"
+        log(f"{'would add' if inputs.dry_run else 'adding'} to {state} {release.id} ({inputs.tag})")
+        for line in plan.describe():
+            log(f"  {line}")
+        if release.immutable and plan.writes:
+            raise ReleaseStateError(
+                f"release {inputs.tag} is immutable: GitHub accepts no new or changed assets "
+                f"({plan.writes} file(s) would need an upload)",
+                fix="immutable releases cannot change; publish the files in a new release "
+                "(a post-release such as 1.2.3.post1)",
+            )
+        if inputs.dry_run:
+            results = dry_run_results(plan)
+        else:
+            uploader = Uploader(
+                token=target.token,
+                api_url=target.api_url,
+                release_url=release.url,
+                upload_url=release.upload_url,
+                concurrency=inputs.concurrency,
+                overwrite=inputs.overwrite,
+                log=log,
+            )
+            results = uploader.execute(plan)
+        return AddWheelsOutputs(
+            tag=inputs.tag,
+            release_id=release.id,
+            html_url=release.html_url,
+            draft=release.draft,
+            assets=tuple(results),
+            project=project,
+            dry_run=inputs.dry_run,
+        )
+    except GithubException as exc:
+        raise api_error(exc, f"adding files to release {inputs.tag}") from exc
+    finally:
+        gh.close()
+
+
+def main(ctx: Context) -> StepResult:
+    inputs = ctx.inputs
+    target = target_from(ctx)
+    workspace = workspace_from(ctx)
+    tag = tag_from(ctx)
+    parsed = AddWheelsInputs(
+        tag=tag,
+        files=files_from(ctx, workspace, required=True),
+        tag_prefix=inputs.raw["tag-prefix"].strip(),
+        overwrite=inputs.boolean("overwrite"),
+        concurrency=inputs.integer("concurrency", minimum=1, maximum=16),
+        dry_run=inputs.boolean("dry-run"),
+    )
+    with ctx.runner.group(f"add-wheels-to-release {tag}{' (dry run)' if parsed.dry_run else ''}"):
+        out = run(parsed, target=target, log=ctx.runner.info)
+    return StepResult(
+        {
+            "release-id": str(out.release_id),
+            "uploaded": str(out.uploaded),
+            "skipped": str(out.skipped),
+            "assets": assets_json(out.assets),
+        },
+        summary(out),
+    )
+
+
+def summary(out: AddWheelsOutputs) -> str:
+    kind = "draft" if out.draft else "published release"
+    if out.dry_run:
+        head = (
+            f"**Dry run** for [{out.tag}]({out.html_url}) ({kind}): nothing was changed on GitHub."
+        )
+    else:
+        head = (
+            f"[{out.tag}]({out.html_url}) ({kind}, id {out.release_id}): "
+            f"{out.uploaded} uploaded, {out.skipped} already there."
+        )
+    return "\n".join(["### ✅ add-wheels-to-release", "", head, "", *assets_table(out.assets)])
+
+
+STEP = Step(
+    name="add-wheels-to-release",
+    description="Add wheels (and their signatures) to an existing GitHub release; never creates one.",
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    main=main,
+)
