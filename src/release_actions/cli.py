@@ -26,6 +26,8 @@ from release_actions.step import Context, Step
 STEP_MODULES: dict[str, str] = {
     "verify-tag": "release_actions.verify_tag",
     "build-dists": "release_actions.build_dists",
+    "sign": "release_actions.sign",
+    "verify": "release_actions.verify",
     "draft-release": "release_actions.draft_release",
     "add-wheels-to-release": "release_actions.add_wheels",
     "release": "release_actions.release",
@@ -35,6 +37,8 @@ STEP_MODULES: dict[str, str] = {
 STEP_SUMMARIES: dict[str, str] = {
     "verify-tag": "check the tag names exactly the version that will be built",
     "build-dists": "build a reproducible sdist and the wheel from it, and check both",
+    "sign": "sign files with Sigstore: bundles, SLSA provenance, PEP 740 attestations",
+    "verify": "verify files against their Sigstore bundles and provenance for a repository",
     "draft-release": "find or create the tag's draft release and upload files to it",
     "add-wheels-to-release": "add wheels to an existing release (never creates one)",
     "release": "the whole chain in one step (the root action.yml)",

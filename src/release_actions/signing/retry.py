@@ -1,0 +1,73 @@
+"""Retry what Sigstore's services fail transiently: HTTP 5xx and 429, resets, timeouts.
+
+sigstore-python does not retry: a Rekor 502 surfaces as ``RekorClientError`` with the
+``requests.HTTPError`` as its implicit context (``__context__``), a Fulcio one as
+``FulcioClientError`` (empty message) with the ``HTTPError`` as ``__cause__``.
+
+Example::
+
+    bundle = retrying(lambda: signer.sign_artifact(data), what="signing dist/a.whl", log=print)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: Attempts in all (the first and four retries), and the backoff bounds in seconds.
+ATTEMPTS = 5
+WAIT_INITIAL = 0.25
+WAIT_MAX = 5.0
+WAIT_JITTER = 0.25
+TIMEOUT = 90.0
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind a sigstore or requests error, if any."""
+    import requests  # noqa: PLC0415
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, requests.HTTPError) and current.response is not None:
+            return int(current.response.status_code)
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def is_transient(exc: Exception) -> bool:
+    """5xx, 429, connection resets and timeouts; nothing that a retry cannot change."""
+    import requests  # noqa: PLC0415
+
+    if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return True
+    status = http_status(exc)
+    return status is not None and (status >= 500 or status == 429)
+
+
+def retrying(
+    call: Callable[[], T],
+    *,
+    what: str,
+    log: Callable[[str], None] = lambda _: None,
+    attempts: int = ATTEMPTS,
+) -> T:
+    """``call()``, retried with exponential backoff and jitter (stamina) while transient."""
+    import stamina  # noqa: PLC0415
+
+    for attempt in stamina.retry_context(
+        on=is_transient,
+        attempts=attempts,
+        timeout=TIMEOUT,
+        wait_initial=WAIT_INITIAL,
+        wait_max=WAIT_MAX,
+        wait_jitter=WAIT_JITTER,
+    ):
+        with attempt:
+            if attempt.num > 1:
+                log(f"retrying {what} (attempt {attempt.num} of {attempts})")
+            return call()
+    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
