@@ -214,7 +214,7 @@ def run(
 
     gh = target.client()
     try:
-        repo = gh.get_repo(target.repository, lazy=True)
+        repo = gh.get_repo(target.repository)
         release = the_release(find_release(repo, inputs.tag))
         existing = assets_of(release)
         project = check_belongs(files, existing, version=version, tag=inputs.tag)

@@ -354,7 +354,7 @@ def run(
 
     gh = target.client()
     try:
-        repo = gh.get_repo(target.repository, lazy=True)
+        repo = gh.get_repo(target.repository)
         draft = the_draft(find_release(repo, inputs.tag))
         existing = assets_of(draft) if draft is not None else []
         plan = plan_uploads(files, existing, overwrite=inputs.overwrite)

@@ -3,7 +3,7 @@
 Example::
 
     gh = github_client("ghs_…", api_url="https://api.github.com")
-    repo = gh.get_repo("octo/demo", lazy=True)
+    repo = gh.get_repo("octo/demo")  # lazy: no request
     found = find_release(repo, "v1.2.3")          # lists every page: drafts are not by-tag
     notes = changelog_section(Path("CHANGELOG.md"), Version("1.2.3"))
 
@@ -121,6 +121,7 @@ def github_client(
         seconds_between_requests=0.0,
         seconds_between_writes=SECONDS_BETWEEN_WRITES if paced else 0.0,
         user_agent="release-actions",
+        lazy=True,
     )
 
 
