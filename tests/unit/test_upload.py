@@ -1,0 +1,108 @@
+"""The upload engine's pure parts: file checks, plans, rate-limit waits, the write gate."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from release_actions.errors import AssetConflictError, UploadError
+from release_actions.upload import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    MAX_ASSET_BYTES,
+    PACED_WRITE_INTERVAL,
+    LocalFile,
+    RemoteAsset,
+    WriteGate,
+    local_files,
+    plan_uploads,
+    rate_limit_wait,
+)
+
+
+def local(name: str, data: bytes) -> LocalFile:
+    return LocalFile(Path(name), name, len(data), hashlib.sha256(data).hexdigest())
+
+
+def remote(name: str, data: bytes, *, state: str = "uploaded", digest: bool = True) -> RemoteAsset:
+    return RemoteAsset(
+        id=hash(name) & 0xFFFF,
+        name=name,
+        size=len(data),
+        digest=f"sha256:{hashlib.sha256(data).hexdigest()}" if digest else None,
+        state=state,
+        url=f"https://example.invalid/{name}",
+        api_url=f"https://api.example.invalid/assets/{name}",
+    )
+
+
+def test_local_files_predict_names_and_hash(tmp_path: Path) -> None:
+    (tmp_path / "a b+c.whl").write_bytes(b"data")
+    (files,) = local_files([tmp_path / "a b+c.whl"])
+    assert files.name == "a.b+c.whl"
+    assert files.digest == f"sha256:{hashlib.sha256(b'data').hexdigest()}"
+
+
+def test_local_files_refuse_empty_huge_and_colliding(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.whl"
+    empty.touch()
+    with pytest.raises(UploadError, match="empty"):
+        local_files([empty])
+    huge = tmp_path / "huge.bin"
+    with huge.open("wb") as fh:  # sparse: no disk used
+        fh.truncate(MAX_ASSET_BYTES)
+    with pytest.raises(UploadError, match="2 GiB"):
+        local_files([huge])
+    (tmp_path / "x y").write_bytes(b"1")
+    (tmp_path / "x:y").write_bytes(b"2")
+    with pytest.raises(UploadError, match=r"'x\.y'"):
+        local_files([tmp_path / "x y", tmp_path / "x:y"])
+
+
+def test_plan_actions() -> None:
+    files = [local("new", b"n"), local("same", b"s"), local("starter", b"t"), local("empty", b"e")]
+    existing = [
+        remote("same", b"s"),
+        remote("starter", b"", state="starter"),
+        remote("empty", b""),
+        remote("unrelated", b"u"),
+    ]
+    plan = plan_uploads(files, existing, overwrite=False)
+    assert [i.action for i in plan.items] == ["upload", "skip", "repair", "repair"]
+    assert plan.writes == 3
+    assert plan.describe()[1].startswith("skip")
+
+
+def test_plan_lists_every_conflict_and_overwrite_replaces() -> None:
+    files = [local("a", b"new a"), local("b", b"new b"), local("c", b"c")]
+    existing = [remote("a", b"old a"), remote("b", b"old b", digest=False), remote("c", b"c")]
+    with pytest.raises(AssetConflictError) as info:
+        plan_uploads(files, existing, overwrite=False)
+    assert "2 file(s) differ" in info.value.message
+    assert "no digest recorded" in info.value.message
+    plan = plan_uploads(files, existing, overwrite=True)
+    assert [i.action for i in plan.items] == ["replace", "replace", "skip"]
+
+
+def test_rate_limit_wait() -> None:
+    assert rate_limit_wait(403, {"Retry-After": "7"}, "") == 7.0
+    assert rate_limit_wait(429, {}, "") == DEFAULT_RATE_LIMIT_WAIT
+    assert rate_limit_wait(403, {}, "You have exceeded a secondary rate limit.") == 60.0
+    assert rate_limit_wait(403, {}, "Resource not accessible by integration") is None
+    wait = rate_limit_wait(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "0"}, "")
+    assert wait == 1.0
+
+
+def test_write_gate_pauses_then_paces(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    slept: list[float] = []
+    monkeypatch.setattr("release_actions.upload.time.sleep", slept.append)
+    gate = WriteGate(clock=lambda: now[0])
+    gate.acquire()
+    gate.acquire()
+    assert slept == []  # unpaced until GitHub says no
+    gate.pause(5)
+    gate.acquire()
+    gate.acquire()
+    assert slept == [5.0, 5.0 + PACED_WRITE_INTERVAL]
