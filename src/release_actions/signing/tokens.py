@@ -109,9 +109,9 @@ class SigningIdentity:
         return "job_workflow_ref" in self.claims
 
     def check_fresh(self, *, given: bool, now: float | None = None) -> None:
-        """Refuse a token already expired (with 5 s to spare for the certificate request)."""
+        """Refuse a token that has already expired."""
         now = time.time() if now is None else now
-        if self.expires and self.expires <= now + 5:
+        if self.expires and self.expires <= now:
             when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.expires))
             if given:
                 raise IdentityTokenError(

@@ -1,0 +1,321 @@
+"""The sign step end to end on the loopback Sigstore stand-in, through the runner contract."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypi_attestations import Attestation
+from sigstore.models import Bundle
+from sigstore.verify import Verifier, policy
+
+from release_actions.standins.sigstore import SigstoreStandin
+from tests.harness import StepRun, run_step
+
+pytest_plugins = ["tests.standins.sigstore_conftest"]
+
+JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
+DISTS = ("example_pkg-1.0.0.tar.gz", "example_pkg-1.0.0-py3-none-any.whl")
+
+
+def make_workspace(root: Path, extra: int = 0) -> Path:
+    ws = root / "ws"
+    (ws / "dist").mkdir(parents=True)
+    for name in DISTS:
+        (ws / "dist" / name).write_bytes(f"contents of {name}\n".encode())
+    for i in range(extra):
+        (ws / "dist" / f"extra-{i:03}.txt").write_text(f"file {i}\n")
+    return ws
+
+
+def sign(
+    standin: SigstoreStandin,
+    ws: Path,
+    tmp: Path,
+    *,
+    env: dict[str, str] | None = None,
+    event: dict[str, object] | None = None,
+    **inputs: str,
+) -> StepRun:
+    given = {"files": "dist/*", "trust-config": str(standin.trust_config_path), **inputs}
+    return run_step("sign", given, workspace=ws, tmp=tmp, extra_env=env, event=event)
+
+
+def assert_no_token(result: StepRun) -> None:
+    shown = "\n".join(
+        line for line in result.stdout.splitlines() if not line.startswith("::add-mask::")
+    )
+    for text in (shown, result.summary, json.dumps(result.outputs)):
+        assert not JWT.search(text), text
+
+
+def assert_failed(result: StepRun, *fragments: str) -> str:
+    assert result.exit_code == 1, result.stdout
+    errors = result.errors()
+    assert len(errors) == 1, result.stdout
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    assert "### ❌ sign failed" in result.summary
+    return errors[0]
+
+
+def check_with_sigstore(standin: SigstoreStandin, ws: Path, result: StepRun) -> None:
+    """Every output verified by sigstore's own Verifier and a GitHub identity policy."""
+    verifier = Verifier(trusted_root=standin.trust_config.trusted_root)
+    github = standin.policy()
+    bundles = result.outputs["bundles"].splitlines()
+    assert len(bundles) == len(list((ws / "dist").iterdir()))
+    for rel in bundles:
+        bundle = Bundle.from_json((ws / rel).read_text())
+        artifact = ws / "dist" / Path(rel).name.removesuffix(".sigstore.json")
+        verifier.verify_artifact(artifact.read_bytes(), bundle, github)
+    provenance = ws / result.outputs["provenance"]
+    assert provenance.name == "example_pkg-1.0.0.intoto.jsonl"
+    assert len(provenance.read_text().splitlines()) == 1
+    payload_type, payload = verifier.verify_dsse(Bundle.from_json(provenance.read_text()), github)
+    assert payload_type == "application/vnd.in-toto+json"
+    statement = json.loads(payload)
+    assert statement["predicateType"] == "https://slsa.dev/provenance/v1"
+    subjects = {s["name"]: s["digest"]["sha256"] for s in statement["subject"]}
+    for path in (ws / "dist").iterdir():
+        assert subjects[path.name] == hashlib.sha256(path.read_bytes()).hexdigest()
+    build = statement["predicate"]["buildDefinition"]
+    assert build["buildType"] == "https://actions.github.io/buildtypes/workflow/v1"
+    assert build["externalParameters"]["workflow"] == {
+        "ref": "refs/tags/v1.0.0",
+        "repository": "https://github.com/octo/example",
+        "path": ".github/workflows/release.yml",
+    }
+    assert build["resolvedDependencies"][0]["digest"]["gitCommit"]
+    assert statement["predicate"]["runDetails"]["builder"]["id"] == standin.identity()
+    attestations = result.outputs["attestations"].splitlines()
+    assert sorted(Path(a).name for a in attestations) == sorted(
+        f"{d}.publish.attestation" for d in DISTS
+    )
+    for rel in attestations:
+        attestation = Attestation.model_validate_json((ws / rel).read_bytes())
+        _, payload = verifier.verify_dsse(attestation.to_bundle(), github)
+        assert json.loads(payload)["subject"][0]["name"] == Path(rel).name.removesuffix(
+            ".publish.attestation"
+        )
+
+
+def test_sign_with_the_ambient_token(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, extra=3)
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env())
+    assert result.exit_code == 0, result.stdout
+    out = result.outputs
+    assert out["identity"] == sigstore_standin.identity()
+    assert (
+        out["bundles"].splitlines()[0]
+        == "signatures/example_pkg-1.0.0-py3-none-any.whl.sigstore.json"
+    )
+    entries = json.loads(out["log-entries"])
+    assert [e["file"] for e in entries] == sorted(p.name for p in (ws / "dist").iterdir())
+    assert sorted(e["logIndex"] for e in entries) == sorted({e["logIndex"] for e in entries})
+    check_with_sigstore(sigstore_standin, ws, result)
+    assert sigstore_standin.request_counts["fulcio"] == 1  # one certificate for everything
+    assert sorted(p.name for p in (ws / "dist").iterdir()) == sorted(
+        [*DISTS, "extra-000.txt", "extra-001.txt", "extra-002.txt"]
+    )  # nothing written next to the dists
+    assert "| `extra-000.txt` | `extra-000.txt.sigstore.json` |" in result.summary
+    assert "release-actions verify" in result.summary
+    assert "sigstore verify identity" in result.summary
+    assert_no_token(result)
+
+
+def test_sign_with_a_given_token_and_a_reusable_workflow(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    called = "octo/shared/.github/workflows/sign.yml@refs/heads/main"
+    token = sigstore_standin.issue_token(job_workflow_ref=called)
+    result = sign(sigstore_standin, ws, tmp_path, **{"identity-token": token})
+    assert result.exit_code == 0, result.stdout
+    assert result.outputs["identity"] == f"https://github.com/{called}"  # the called workflow
+    assert f"::add-mask::{token}" in result.stdout.splitlines()[0]  # masked before anything
+    assert_no_token(result)
+    verifier = Verifier(trusted_root=sigstore_standin.trust_config.trusted_root)
+    bundle = Bundle.from_json((ws / result.outputs["bundles"].splitlines()[0]).read_text())
+    called_policy = policy.AllOf(
+        [
+            policy.Identity(
+                identity=f"https://github.com/{called}", issuer=sigstore_standin.issuer_url
+            ),
+            policy.GitHubWorkflowRepository("octo/example"),
+        ]
+    )
+    verifier.verify_artifact((ws / "dist" / DISTS[1]).read_bytes(), bundle, called_policy)
+
+
+def test_console_script(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    token = sigstore_standin.issue_token()
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACTIONS_", "INPUT_"))
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "release_actions", "sign", "--files", "dist/*",
+         "--trust-config", str(sigstore_standin.trust_config_path), "--identity-token", token,
+         "--output-dir", "out"],
+        cwd=ws, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert token not in proc.stdout + proc.stderr
+    assert sorted(p.name for p in (ws / "out").iterdir()) == sorted(
+        [*(f"{d}.sigstore.json" for d in DISTS), *(f"{d}.publish.attestation" for d in DISTS),
+         "example_pkg-1.0.0.intoto.jsonl"]
+    )  # fmt: skip
+
+
+def test_token_and_certificate_expiry_mid_batch_are_refreshed(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    standin = sigstore_standin
+    standin.cert_lifetime = 1
+    standin.token_lifetime = 2
+    standin.set_latency("rekor", 0.1)
+    ws = make_workspace(tmp_path, extra=28)
+    result = sign(
+        standin, ws, tmp_path, env=standin.ambient_env(), concurrency="2", attestations="false"
+    )
+    assert result.exit_code == 0, result.stdout
+    assert standin.request_counts["fulcio"] >= 2, result.stdout
+    assert "new signing certificate" in result.stdout
+    standin.cert_lifetime = 600
+    check_bundles = Verifier(trusted_root=standin.trust_config.trusted_root)
+    for rel in result.outputs["bundles"].splitlines():
+        name = Path(rel).name.removesuffix(".sigstore.json")
+        check_bundles.verify_artifact(
+            (ws / "dist" / name).read_bytes(),
+            Bundle.from_json((ws / rel).read_text()),
+            standin.policy(),
+        )
+
+
+def test_a_given_token_that_expires_mid_batch_is_a_clear_error(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    standin = sigstore_standin
+    standin.cert_lifetime = 1
+    standin.set_latency("rekor", 0.1)
+    ws = make_workspace(tmp_path, extra=20)
+    token = standin.issue_token(lifetime=1)
+    result = sign(standin, ws, tmp_path, concurrency="1", **{"identity-token": token})
+    assert_failed(result, "expired", "cannot be refreshed", "leave `identity-token` empty")
+    assert_no_token(result)
+
+
+def test_rekor_502_is_retried(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    sigstore_standin.fail_next("rekor", times=2, status=502)
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env())
+    assert result.exit_code == 0, result.stdout
+    assert "retrying" in result.stdout
+    check_with_sigstore(sigstore_standin, ws, result)
+    # 2 files + 2 attestations + 1 provenance, plus the 2 refused requests.
+    assert sigstore_standin.request_counts["rekor"] == 5 + 2
+
+
+def test_a_refused_file_is_named_and_leaves_no_partial_bundle(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    sigstore_standin.fail_next("rekor", times=1, status=400)
+    result = sign(
+        sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(), concurrency="1"
+    )
+    assert_failed(result, "example_pkg-1.0.0-py3-none-any.whl", "HTTP 400", "re-run")
+    out = ws / "signatures"
+    assert not out.exists() or not any(p.name.endswith(".tmp") for p in out.iterdir())
+    assert not (out / "example_pkg-1.0.0-py3-none-any.whl.sigstore.json").exists()
+
+
+def test_rerun_converges(shared_sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    standin = shared_sigstore_standin
+    ws = make_workspace(tmp_path)
+    first = sign(standin, ws, tmp_path, env=standin.ambient_env())
+    second = sign(standin, ws, tmp_path, env=standin.ambient_env())
+    assert (first.exit_code, second.exit_code) == (0, 0), second.stdout
+    assert first.outputs["bundles"] == second.outputs["bundles"]
+    assert first.outputs["log-entries"] != second.outputs["log-entries"]  # signed anew
+    check_with_sigstore(standin, ws, second)
+
+
+@pytest.mark.parametrize("output_dir", ["dist", "dist/signatures", "dist/./sub"])
+def test_output_dir_inside_dist_is_refused(
+    sigstore_standin: SigstoreStandin, tmp_path: Path, output_dir: str
+) -> None:
+    ws = make_workspace(tmp_path)
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                  **{"output-dir": output_dir})  # fmt: skip
+    assert_failed(result, "twine upload dist/*", "output-dir")
+    assert sigstore_standin.request_counts.get("fulcio", 0) == 0  # refused before any certificate
+    assert sigstore_standin.request_counts.get("oidc", 0) == 0
+
+
+def test_bad_trust_config_is_named_before_any_request(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    (ws / "trust.json").write_text("{not json")
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                  **{"trust-config": "trust.json"})  # fmt: skip
+    assert_failed(result, "trust.json", "not a valid ClientTrustConfig")
+    contradiction = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                         staging="true")  # fmt: skip
+    assert_failed(contradiction, "`staging: true` contradicts")
+    assert sigstore_standin.request_counts.get("oidc", 0) == 0
+
+
+def test_missing_id_token_permission(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    result = sign(sigstore_standin, ws, tmp_path)  # GitHub Actions, but no ACTIONS_ID_TOKEN_*
+    assert_failed(result, "ACTIONS_ID_TOKEN_REQUEST_URL", "permissions: id-token: write")
+
+
+def test_fork_pull_request(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    event = {
+        "pull_request": {
+            "head": {"repo": {"full_name": "mallory/example", "fork": True}},
+            "base": {"repo": {"full_name": "octo/example", "fork": False}},
+        }
+    }
+    result = sign(sigstore_standin, ws, tmp_path, event=event,
+                  env={"GITHUB_EVENT_NAME": "pull_request"})  # fmt: skip
+    assert_failed(result, "fork mallory/example", "no OIDC token", "head.repo.fork")
+
+
+def test_not_on_github_actions(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    from release_actions.cli import main  # noqa: PLC0415
+
+    ws = make_workspace(tmp_path)
+    buffer = io.StringIO()
+    cwd = Path.cwd()
+    try:
+        os.chdir(ws)
+        with contextlib.redirect_stdout(buffer):
+            code = main(
+                [
+                    "sign",
+                    "--files",
+                    "dist/*",
+                    "--trust-config",
+                    str(sigstore_standin.trust_config_path),
+                ],
+                environ={"PATH": os.environ.get("PATH", "")},
+            )
+    finally:
+        os.chdir(cwd)
+    assert code == 1
+    assert "not GitHub Actions" in buffer.getvalue()
+    assert "--identity-token" in buffer.getvalue()
