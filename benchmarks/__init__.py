@@ -1,0 +1,1 @@
+"""Benchmarks: runnable scripts that print figures and ratios (never timed assertions)."""
