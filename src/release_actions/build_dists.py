@@ -211,6 +211,20 @@ def _source_date_epoch(text: str | None, environ: Mapping[str, str], project: Pa
     return epoch
 
 
+def _warn_unignored_outdir(ctx: Context, project: Path, outdir: Path) -> None:
+    """Backends that pack every untracked, unignored file would ship old dists in the sdist."""
+    try:
+        inside = outdir.resolve().is_relative_to(project.resolve())
+    except OSError:
+        return
+    git = Git(project)
+    if inside and project.is_dir() and git.toplevel() is not None and not git.is_ignored(outdir):
+        ctx.runner.warning(
+            f"outdir {outdir} is inside the project and git does not ignore it; backends such as "
+            "hatchling pack unignored files into the next sdist: add it to .gitignore"
+        )
+
+
 def main(ctx: Context) -> StepResult:
     inputs = ctx.inputs
     project = Path(inputs.string("project") or ".")
@@ -234,6 +248,7 @@ def main(ctx: Context) -> StepResult:
         config_settings=parse_config_settings(inputs.lines("config-settings")),
         check=inputs.boolean("check"),
     )
+    _warn_unignored_outdir(ctx, project, parsed.outdir)
     with ctx.runner.group(f"build-dists {project}"):
         out = run(parsed, log=ctx.runner.info)
     rel = ctx.runner.relative

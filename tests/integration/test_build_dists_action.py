@@ -92,3 +92,14 @@ def test_release_chain_in_one_step(tmp_path: Path) -> None:
     assert len(result.outputs["dists"].splitlines()) == 2
     assert "### ✅ verify-tag" in result.summary
     assert "### ✅ build-dists" in result.summary
+
+
+def test_unignored_outdir_inside_project_warns(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "hatchling", version="1.2.3")
+    result = build(project, tmp_path, outdir="out")
+    assert result.exit_code == 0, result.stdout
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1
+    assert "add it to .gitignore" in warnings[0]
+    quiet = build(project, tmp_path)  # dist/ is in the project's .gitignore
+    assert "::warning" not in quiet.stdout
