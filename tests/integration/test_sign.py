@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,14 @@ def sign(
     ws: Path,
     tmp: Path,
     *,
-    env: dict[str, str] | None = None,
-    event: dict[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
+    event: Mapping[str, object] | None = None,
+    given: Mapping[str, str] | None = None,
     **inputs: str,
 ) -> StepRun:
-    given = {"files": "dist/*", "trust-config": str(standin.trust_config_path), **inputs}
-    return run_step("sign", given, workspace=ws, tmp=tmp, extra_env=env, event=event)
+    inputs = {"files": "dist/*", "trust-config": str(standin.trust_config_path), **inputs}
+    inputs.update(given or {})
+    return run_step("sign", inputs, workspace=ws, tmp=tmp, extra_env=env, event=event)
 
 
 def assert_no_token(result: StepRun) -> None:
@@ -138,7 +141,7 @@ def test_sign_with_a_given_token_and_a_reusable_workflow(
     ws = make_workspace(tmp_path)
     called = "octo/shared/.github/workflows/sign.yml@refs/heads/main"
     token = sigstore_standin.issue_token(job_workflow_ref=called)
-    result = sign(sigstore_standin, ws, tmp_path, **{"identity-token": token})
+    result = sign(sigstore_standin, ws, tmp_path, given={"identity-token": token})
     assert result.exit_code == 0, result.stdout
     assert result.outputs["identity"] == f"https://github.com/{called}"  # the called workflow
     assert f"::add-mask::{token}" in result.stdout.splitlines()[0]  # masked before anything
@@ -209,7 +212,7 @@ def test_a_given_token_that_expires_mid_batch_is_a_clear_error(
     standin.set_latency("rekor", 0.1)
     ws = make_workspace(tmp_path, extra=20)
     token = standin.issue_token(lifetime=1)
-    result = sign(standin, ws, tmp_path, concurrency="1", **{"identity-token": token})
+    result = sign(standin, ws, tmp_path, concurrency="1", given={"identity-token": token})
     assert_failed(result, "expired", "cannot be refreshed", "leave `identity-token` empty")
     assert_no_token(result)
 
@@ -256,7 +259,7 @@ def test_output_dir_inside_dist_is_refused(
 ) -> None:
     ws = make_workspace(tmp_path)
     result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
-                  **{"output-dir": output_dir})  # fmt: skip
+                  given={"output-dir": output_dir})  # fmt: skip
     assert_failed(result, "twine upload dist/*", "output-dir")
     assert sigstore_standin.request_counts.get("fulcio", 0) == 0  # refused before any certificate
     assert sigstore_standin.request_counts.get("oidc", 0) == 0
@@ -268,7 +271,7 @@ def test_bad_trust_config_is_named_before_any_request(
     ws = make_workspace(tmp_path)
     (ws / "trust.json").write_text("{not json")
     result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
-                  **{"trust-config": "trust.json"})  # fmt: skip
+                  given={"trust-config": "trust.json"})  # fmt: skip
     assert_failed(result, "trust.json", "not a valid ClientTrustConfig")
     contradiction = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
                          staging="true")  # fmt: skip

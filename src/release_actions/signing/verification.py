@@ -97,7 +97,12 @@ def _failure(
 ) -> VerificationFailed:
     reason = str(exc) or type(exc).__name__
     lowered = reason.lower()
-    if "digest" in lowered or ("signature" in lowered and "invalid" in lowered):
+    if any(word in lowered for word in ("chain", "root", "inclusion", "checkpoint", "entry")):
+        fix = (
+            "it was not signed by the Sigstore instance in the trust configuration: check "
+            "`trust-config` (empty = public-good production)"
+        )
+    elif "digest" in lowered or ("signature" in lowered and "invalid" in lowered):
         fix = (
             "the file is not the one that was signed (changed, truncated or replaced): download "
             "or rebuild it, and never edit files after signing"
@@ -106,11 +111,6 @@ def _failure(
         fix = (
             f"it was signed by another identity than {expected.describe()}: check `repository`, "
             "`workflow`, `ref` and `issuer` name the workflow that made the release"
-        )
-    elif "chain" in lowered or "certificate" in lowered or "log" in lowered or "root" in lowered:
-        fix = (
-            "it was not signed by the Sigstore instance in the trust configuration: check "
-            "`trust-config` (empty = public-good production)"
         )
     else:
         fix = "check the file, its bundle and the expected identity belong together"
