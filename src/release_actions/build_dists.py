@@ -218,7 +218,7 @@ def _warn_unignored_outdir(ctx: Context, project: Path, outdir: Path) -> None:
     except OSError:
         return
     git = Git(project)
-    if inside and project.is_dir() and git.toplevel() is not None and not git.is_ignored(outdir):
+    if inside and project.is_dir() and git.toplevel() is not None and not git.is_ignored(outdir, directory=True):
         ctx.runner.warning(
             f"outdir {outdir} is inside the project and git does not ignore it; backends such as "
             "hatchling pack unignored files into the next sdist: add it to .gitignore"

@@ -93,8 +93,10 @@ class Git:
         proc = self.run("ls-files", "--error-unmatch", "--", str(path), check=False)
         return proc.returncode == 0
 
-    def is_ignored(self, path: Path) -> bool:
-        return self.run("check-ignore", "--quiet", "--", str(path), check=False).returncode == 0
+    def is_ignored(self, path: Path, *, directory: bool = False) -> bool:
+        """Whether git ignores ``path`` (which need not exist yet)."""
+        target = str(path.resolve()) + ("/" if directory else "")
+        return self.run("check-ignore", "--quiet", "--", target, check=False).returncode == 0
 
     def origin_head(self) -> str | None:
         """The remote's default branch as recorded by clone (``origin/HEAD``), or None."""
