@@ -116,8 +116,8 @@ INPUTS = (
     ),
     InputSpec(
         "concurrency",
-        "Files signed at once (one certificate for all).",
-        default="8",
+        "Files signed at once, sharing one certificate (signing waits on Rekor, not the CPU).",
+        default="16",
         kind="integer",
     ),
 )
@@ -144,7 +144,7 @@ class SignInputs:
     provenance_label: str | None = None
     attestations: bool = True
     verify: bool = True
-    concurrency: int = 8
+    concurrency: int = 16
     #: The runner's variables, for the provenance's build description (``GITHUB_*``).
     environ: Mapping[str, str] = field(default_factory=dict)
 

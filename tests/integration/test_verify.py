@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -50,11 +50,11 @@ def signed(
 
 
 @pytest.fixture
-def workspace(signed: Path, tmp_path: Path) -> Iterator[Path]:
+def workspace(signed: Path, tmp_path: Path) -> Path:
     """A copy each test may tamper with."""
     ws = tmp_path / "ws"
     shutil.copytree(signed, ws)
-    yield ws
+    return ws
 
 
 def verify(
