@@ -13,7 +13,7 @@ Example::
 What it guarantees:
 
 * **Plan first.** Every file is hashed and compared with the release's assets by the
-  name GitHub will store (``github_asset_name``), size and sha256 ``digest`` before any
+  name GitHub will store (``stored_asset_name``), size and sha256 ``digest`` before any
   request that changes anything: identical → skip; different → :class:`AssetConflictError`
   for *all* conflicts at once unless ``overwrite`` (then delete + upload); a ``starter`` or
   empty leftover of a broken upload → delete + upload. Files of 0 bytes or ≥ 2 GiB and two
@@ -52,8 +52,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from release_actions.assetnames import stored_asset_name
 from release_actions.errors import AssetConflictError, ReleaseActionsError, UploadError
-from release_actions.standins.github.names import github_asset_name
 
 if TYPE_CHECKING:
     from github import Github
@@ -241,7 +241,7 @@ def local_files(paths: Sequence[Path]) -> list[LocalFile]:
                 fix="split the file, or publish it elsewhere and link to it in the notes",
                 file=str(path),
             )
-        name = github_asset_name(path.name)
+        name = stored_asset_name(path.name)
         if name in by_name:
             raise UploadError(
                 f"{by_name[name]} and {path} would both be stored as {name!r} on GitHub",
