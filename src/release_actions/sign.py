@@ -184,8 +184,15 @@ class SignOutputs:
 
 def validate(inputs: SignInputs) -> ClientTrustConfig:
     """Everything that can be checked before a certificate is requested; returns the trust."""
-    from release_actions.errors import InputError  # noqa: PLC0415
     from release_actions.signing.trust import load_trust_config  # noqa: PLC0415
+
+    check_inputs(inputs)
+    return load_trust_config(inputs.trust_config, staging=inputs.staging)
+
+
+def check_inputs(inputs: SignInputs) -> None:
+    """Files, output folder, concurrency and provenance naming (no trust config)."""
+    from release_actions.errors import InputError  # noqa: PLC0415
 
     check_files(inputs.files)
     check_output_dir(inputs.output_dir, inputs.files)
@@ -195,7 +202,6 @@ def validate(inputs: SignInputs) -> ClientTrustConfig:
         )
     if inputs.provenance:
         provenance_name(inputs.files, label=inputs.provenance_label)
-    return load_trust_config(inputs.trust_config, staging=inputs.staging)
 
 
 def run(
@@ -221,8 +227,10 @@ def run(
     )
 
     started = time.perf_counter()
-    loaded = validate(inputs)
-    trust = trust or loaded
+    if trust is None:
+        trust = validate(inputs)
+    else:
+        check_inputs(inputs)
     out_dir = inputs.output_dir
     pool = SignerPool(
         SigningContext.from_trust_config(trust),
@@ -446,10 +454,10 @@ def main(ctx: Context) -> StepResult:
         concurrency=inputs.integer("concurrency", minimum=1, maximum=64),
         environ=ctx.environ,
     )
-    validate(parsed)  # before asking anyone for a token
+    trust = validate(parsed)  # before asking anyone for a token
     tokens = token_source(ctx, inputs.optional("identity-token"))
     with ctx.runner.group(f"sign {len(files)} file(s)"):
-        out = run(parsed, tokens=tokens, log=ctx.runner.info)
+        out = run(parsed, tokens=tokens, log=ctx.runner.info, trust=trust)
         ctx.runner.info(
             f"signed {len(out.files)} file(s) in {out.seconds:.1f} s with "
             f"{out.certificates} certificate(s)"
