@@ -8,7 +8,7 @@ and ``GITHUB_STEP_SUMMARY`` files, an event file), and the summaries are printed
 Example::
 
     release-actions rehearse                  # the bundled example project
-    release-actions rehearse ~/src/mylib --tag v2.0.0 --keep ./rehearsal
+    release-actions rehearse ~/src/mylib --tag v2.0.0 --output ./rehearsal --keep
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from release_actions.errors import ProjectError, ReleaseActionsError
 
@@ -203,82 +203,215 @@ def prepare_clone(project: Path, workdir: Path, tag: str | None) -> tuple[Path, 
     return clone, tag
 
 
+#: The write token the rehearsal's GitHub stand-in accepts (it is nobody's real token).
+REHEARSAL_TOKEN = "ghs_rehearsal0000000000000000000000000000"  # noqa: S105
+REHEARSAL_REPOSITORY = ("octo", "example")
+
+
+@dataclass
+class Rehearsal:
+    """One rehearsal: a tagged clone, the two stand-ins, and the steps run so far."""
+
+    clone: Path
+    tag: str
+    files: Path
+    environ: dict[str, str]
+    event: dict[str, object]
+    console: Any
+    trust_config: str
+    runs: list[StepRun] = field(default_factory=list)
+
+    def step(self, name: str, inputs: Mapping[str, str], label: str = "") -> StepRun:
+        from rich.markdown import Markdown  # noqa: PLC0415
+
+        with self.console.status(f"{name}{label} …"):
+            result = run_step(
+                name,
+                inputs,
+                workspace=self.clone,
+                files=self.files / f"{len(self.runs):02d}-{name}",
+                event=self.event,
+                extra_env=self.environ,
+            )
+        self.runs.append(result)
+        self.console.print(Markdown(result.summary))
+        if result.exit_code != 0:
+            self.console.print(result.stdout, markup=False, highlight=False)
+            raise _StepFailed(name)
+        self.console.print(f"  [green]✓[/] {name}{label} in {result.seconds:.1f} s\n")
+        return result
+
+
+class _StepFailed(Exception):
+    pass
+
+
 def rehearse(
-    project: Path, *, tag: str | None, keep: Path | None, out: IO[str] | None = None
+    project: Path,
+    *,
+    tag: str | None,
+    keep: bool = False,
+    output: Path | None = None,
+    out: IO[str] | None = None,
 ) -> int:
-    """Run the chain; print each step's summary; return the exit code."""
+    """Run the chain against in-process stand-ins; print the summaries and a final report.
+
+    The chain: verify-tag → build-dists (twice, hashes compared) → sign the sdist →
+    draft-release with the sdist, its bundle and provenance → sign the wheel (a later
+    batch, labelled provenance) → add-wheels-to-release → verify what the release holds.
+    The built and signed files end up in ``output``; ``keep`` keeps the whole work folder.
+    """
     from rich.console import Console  # noqa: PLC0415
-    from rich.markdown import Markdown  # noqa: PLC0415
+
+    from release_actions.standins.github import GitHubStandin  # noqa: PLC0415
+    from release_actions.standins.sigstore import GITHUB_ISSUER, SigstoreStandin  # noqa: PLC0415
 
     console = Console(file=out) if out is not None else Console()
     if not console.is_terminal:
         console.width = 160
     workdir = Path(tempfile.mkdtemp(prefix="release-actions-rehearsal-"))
+    started = time.perf_counter()
+    owner, repo = REHEARSAL_REPOSITORY
     try:
         clone, tag = prepare_clone(project, workdir, tag)
-        console.print(f"[bold]Rehearsing[/] {project} at tag [bold]{tag}[/] in {clone}")
-        event = {"repository": {"default_branch": "main", "full_name": "octo/example"}}
-        ref = {"GITHUB_REF": f"refs/tags/{tag}", "GITHUB_REF_NAME": tag}
-        files = workdir / "file_commands"
-        runs: list[StepRun] = []
-
-        def step(name: str, inputs: Mapping[str, str], label: str = "") -> StepRun | None:
-            console.print(f"▶ {name}{label} …")
-            result = run_step(
-                name,
-                inputs,
-                workspace=clone,
-                files=files / f"{name}{len(runs)}",
-                event=event,
-                extra_env=ref,
+        commit = _git(clone, "rev-parse", "HEAD")
+        console.print(f"[bold]Rehearsing[/] {project} at tag [bold]{tag}[/] in {clone}\n")
+        with (
+            GitHubStandin(owner=owner, repo=repo, token=REHEARSAL_TOKEN) as github,
+            SigstoreStandin(issuer_url=GITHUB_ISSUER, directory=workdir / "sigstore") as sigstore,
+        ):
+            environ = {
+                **github.environ(),
+                **sigstore.ambient_env(
+                    repository=f"{owner}/{repo}", ref=f"refs/tags/{tag}", sha=commit
+                ),
+                "GITHUB_SERVER_URL": "https://github.com",
+                "GITHUB_REF": f"refs/tags/{tag}",
+                "GITHUB_REF_NAME": tag,
+            }
+            event: dict[str, object] = {
+                "repository": {"default_branch": "main", "full_name": f"{owner}/{repo}"}
+            }
+            run = Rehearsal(
+                clone,
+                tag,
+                workdir / "file_commands",
+                environ,
+                event,
+                console,
+                str(sigstore.trust_config_path),
             )
-            runs.append(result)
-            console.print(Markdown(result.summary))
-            if result.exit_code != 0:
-                console.print(result.stdout)
-                return None
-            console.print(f"  [green]✓[/] {name} in {result.seconds:.1f} s")
-            return result
-
-        tagged = step("verify-tag", {"tag": tag})
-        if tagged is None:
-            return 1
-        built = step(
-            "build-dists",
-            {
-                "expected-version": tagged.outputs["version"],
-                "source-date-epoch": tagged.outputs["source-date-epoch"],
-            },
-        )
-        if built is None:
-            return 1
-        rebuilt = step(
-            "build-dists",
-            {
-                "outdir": "dist-rebuild",
-                "expected-version": tagged.outputs["version"],
-                "source-date-epoch": tagged.outputs["source-date-epoch"],
-            },
-            " (again, to prove the build is reproducible)",
-        )
-        if rebuilt is None:
-            return 1
-        if rebuilt.outputs["sha256sums"] != built.outputs["sha256sums"]:
-            console.print("[red]✗ a second build of the same commit gave different files[/]")
-            return 1
-        console.print("  [green]✓[/] rebuilt from scratch: byte-identical sdist and wheel")
-        console.print("[bold green]Rehearsal passed.[/]")
-        if keep is not None:
-            keep.mkdir(parents=True, exist_ok=True)
-            for path in (clone / "dist").iterdir():
-                shutil.copy2(path, keep / path.name)
-            console.print(f"Outputs kept in {keep}")
-        return 0
+            code = _chain(run, workdir)
+            if code == 0:
+                _report(run, github, console, time.perf_counter() - started)
+                if output is not None:
+                    _collect(clone, output)
+                    console.print(f"Built, signed and downloaded files are in {output}")
+            return code
+    except _StepFailed as failed:
+        console.print(f"[red]✗ rehearsal stopped: {failed} failed[/]")
+        return 1
     except ReleaseActionsError as error:
         console.print(f"[red]error:[/] {error.diagnostics()}")
         return 1
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep:
+            console.print(f"Work folder kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _chain(run: Rehearsal, workdir: Path) -> int:
+    tagged = run.step("verify-tag", {"tag": run.tag})
+    version = tagged.outputs["version"]
+    epoch = tagged.outputs["source-date-epoch"]
+    built = run.step("build-dists", {"expected-version": version, "source-date-epoch": epoch})
+    rebuilt = run.step(
+        "build-dists",
+        {
+            "outdir": str(workdir / "rebuild"),
+            "expected-version": version,
+            "source-date-epoch": epoch,
+        },
+        " (again, from scratch)",
+    )
+    if rebuilt.outputs["sha256sums"] != built.outputs["sha256sums"]:
+        run.console.print("[red]✗ a second build of the same commit gave different files[/]")
+        return 1
+    run.console.print("  [green]✓[/] the rebuild is byte-identical\n")
+    token = {"token": REHEARSAL_TOKEN}
+    run.step("sign", {"files": "dist/*.tar.gz", "trust-config": run.trust_config})
+    run.step(
+        "draft-release",
+        {**token, "tag": run.tag, "files": "dist/*.tar.gz\nsignatures/*"},
+        " (sdist, bundle, provenance)",
+    )
+    run.step(
+        "sign",
+        {
+            "files": "dist/*.whl",
+            "output-dir": "signatures-wheels",
+            "provenance-label": "wheels",
+            "trust-config": run.trust_config,
+        },
+        " (a later batch: the wheels)",
+    )
+    run.step(
+        "add-wheels-to-release",
+        {**token, "tag": run.tag, "files": "dist/*.whl\nsignatures-wheels/*"},
+    )
+    return 0
+
+
+def _report(run: Rehearsal, github: Any, console: Any, seconds: float) -> None:
+    """The release as the stand-in holds it, then verify it as a downstream user would."""
+    from rich.table import Table  # noqa: PLC0415
+
+    downloaded = run.clone / "downloaded"
+    downloaded.mkdir()
+    releases = github.releases_for_tag(run.tag)
+    release = releases[0]
+    assets = Table(title=f"Draft release {run.tag} on the GitHub stand-in (id {release.id})")
+    for column in ("asset", "size", "digest", "state"):
+        assets.add_column(column, justify="right" if column == "size" else "left")
+    for asset in github.assets(release.id):
+        assets.add_row(asset.name, f"{asset.size:,}", asset.digest, asset.state)
+        shutil.copyfile(asset.path, downloaded / asset.name)
+    console.print(assets)
+    name = next(downloaded.glob("*.tar.gz")).name.split("-")[0]
+    for dist, provenance in (
+        ("*.tar.gz", "*[0-9].intoto.jsonl"),
+        ("*.whl", "*-wheels.intoto.jsonl"),
+    ):
+        run.step(
+            "verify",
+            {
+                "files": f"downloaded/{dist}",
+                "bundle-dir": "downloaded",
+                "repository": "/".join(REHEARSAL_REPOSITORY),
+                "ref": f"refs/tags/{run.tag}",
+                "trust-config": run.trust_config,
+                "provenance": str(next(downloaded.glob(f"{name}-{provenance}"))),
+            },
+            f" (downloaded {dist})",
+        )
+    steps = Table(title="Steps")
+    for column in ("step", "result", "seconds"):
+        steps.add_column(column)
+    for result in run.runs:
+        steps.add_row(
+            result.step, "ok" if result.exit_code == 0 else "failed", f"{result.seconds:.2f}"
+        )
+    console.print(steps)
+    console.print(f"[bold green]Rehearsal passed[/] in {seconds:.1f} s.")
+
+
+def _collect(clone: Path, output: Path) -> None:
+    output.mkdir(parents=True, exist_ok=True)
+    for folder in ("dist", "signatures", "signatures-wheels", "downloaded"):
+        source = clone / folder
+        if source.is_dir():
+            shutil.copytree(source, output / folder, dirs_exist_ok=True)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -290,6 +423,16 @@ def main(argv: Sequence[str]) -> int:
         "project", nargs="?", type=Path, help="project folder (default: bundled example)"
     )
     parser.add_argument("--tag", help="tag to rehearse (default: v<static version>)")
-    parser.add_argument("--keep", type=Path, help="copy the built files into this folder")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("rehearsal-output"),
+        help="folder for the built, signed and downloaded files (default: ./rehearsal-output)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary clone and stand-in data too"
+    )
     args = parser.parse_args(argv)
-    return rehearse(args.project or bundled_example(), tag=args.tag, keep=args.keep)
+    return rehearse(
+        args.project or bundled_example(), tag=args.tag, keep=args.keep, output=args.output
+    )
