@@ -650,6 +650,12 @@ class Uploader:
                     f"{item.file.name}{progress}",
                     fix="re-run the job later; finished files are skipped",
                 ) from error
+            if isinstance(error, GithubException) and error.status in {401, 403, 404}:
+                from release_actions.releases import api_error  # noqa: PLC0415
+
+                denied = api_error(error, f"uploading {item.file.name}")
+                denied.message += progress
+                raise denied from error
             if isinstance(error, GithubException):
                 data = error.data if isinstance(error.data, dict) else {}
                 message = data.get("message") or error.message
