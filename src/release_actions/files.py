@@ -58,6 +58,11 @@ def resolve_files(patterns: Sequence[str], *, root: Path, input_name: str = "fil
                 fix="build the files before this step, or correct the pattern",
             )
         for match in matches:
+            if ".." in Path(match).parts:  # a brace such as {../x,dist} expanded to '..'
+                raise InputError(
+                    f"`{input_name}` pattern {pattern!r} reaches {match}, outside the workspace",
+                    fix=f"keep `{input_name}` inside the workspace",
+                )
             path = root / match
             real = path.resolve()
             if not real.is_relative_to(root):
