@@ -137,23 +137,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.child_rss:
         child_rss(args.child_rss)
         return 0
+    figures = measure(
+        count=args.files,
+        concurrency=args.concurrency,
+        sample=args.sample,
+        with_rss=not args.skip_rss,
+    )
+    print_table(figures)
+    return 0 if all(f.met for f in figures) else 1
 
+
+def measure(
+    *, count: int = 200, concurrency: int = 4, sample: int = 0, with_rss: bool = True
+) -> list[Figure]:
+    """Upload speed against the one-by-one baseline, and the 1 GiB peak RSS."""
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="bench-upload-") as tmp:
         folder = Path(tmp)
-        files = make_files(folder, args.files, FILE_MB * 1024 * 1024)
+        files = make_files(folder, count, FILE_MB * 1024 * 1024)
         with standins.GitHubStandin(validate=False) as standin:
             standin.faults.latency(LATENCY)
-            mine = ours(standin, files, args.concurrency)
+            mine = ours(standin, files, concurrency)
             # Default throttle: >= 1 s per write, so the full run would take > 3 minutes.
-            sample = args.sample or (
+            sample = sample or (
                 len(files) if len(files) * 1.1 < BASELINE_BUDGET_S else max(10, len(files) // 10)
             )
             base_sample = baseline(standin, files[:sample])
         base = base_sample * len(files) / sample
         note = (
             f"{len(files)} x {FILE_MB} MB, {LATENCY * 1000:.0f} ms latency, concurrency "
-            f"{args.concurrency}; ours {len(files) * FILE_MB / mine:.0f} MB/s"
+            f"{concurrency}; ours {len(files) * FILE_MB / mine:.0f} MB/s"
         )
         if sample < len(files):
             note += (
@@ -172,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 note=note,
             )
         )
-        if not args.skip_rss:
+        if with_rss:
             measured = rss(folder)
             figures.append(
                 Figure(
@@ -185,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"hashing, upload took {measured['seconds']:.1f} s",
                 )
             )
-    print_table(figures)
-    return 0 if all(f.met for f in figures) else 1
+    return figures
 
 
 if __name__ == "__main__":
