@@ -52,3 +52,26 @@ def test_no_action_interpolates_inputs_into_scripts() -> None:
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 assert not ("run:" in line and "inputs." in line), f"{path}: {line}"
+
+
+@pytest.mark.parametrize("name", sorted(STEP_MODULES))
+def test_everything_is_described_and_branded(name: str) -> None:
+    action = load(metadata.action_path(ROOT, name))
+    assert action["name"] == f"release-actions {name}"
+    assert action["description"].strip()
+    assert set(action["branding"]) == {"icon", "color"}
+    for kind in ("inputs", "outputs"):
+        for key, entry in action[kind].items():
+            assert entry["description"].strip(), f"{kind}.{key} has no description"
+
+
+@pytest.mark.parametrize("name", sorted(STEP_MODULES))
+def test_the_release_form_guards_non_linux_runners_first(name: str) -> None:
+    image = "docker://ghcr.io/octo-org/release-actions@sha256:" + "0" * 64
+    action = yaml.safe_load(metadata.render(load_step(name), image=image))
+    first, run = action["runs"]["steps"]
+    assert first["if"] == "runner.os != 'Linux'"
+    assert f"::error title=release-actions {name} needs a Linux runner::" in first["run"]
+    assert f"pipx run release-actions {name} --help" in first["run"]
+    assert "${{" not in first["run"]
+    assert run["uses"] == image
