@@ -120,6 +120,13 @@ INPUTS = (
         default="16",
         kind="integer",
     ),
+    InputSpec(
+        "dry-run",
+        "Validate files, output folder, trust config and the token's availability, print what "
+        "would be written, and sign nothing (no certificate, no Rekor entry, no file).",
+        default="false",
+        kind="boolean",
+    ),
 )
 
 OUTPUTS = (
@@ -456,6 +463,8 @@ def main(ctx: Context) -> StepResult:
     )
     trust = validate(parsed)  # before asking anyone for a token
     tokens = token_source(ctx, inputs.optional("identity-token"))
+    if inputs.boolean("dry-run"):
+        return dry_run(parsed, ctx.runner.relative)
     with ctx.runner.group(f"sign {len(files)} file(s)"):
         out = run(parsed, tokens=tokens, log=ctx.runner.info, trust=trust)
         ctx.runner.info(
@@ -472,6 +481,43 @@ def main(ctx: Context) -> StepResult:
             "log-entries": json.dumps(out.log_entries()),
         },
         summary(out, rel),
+    )
+
+
+def dry_run(inputs: SignInputs, rel: Callable[[str], str]) -> StepResult:
+    """What signing would write; every check has passed, nothing is requested or written."""
+
+    out = inputs.output_dir
+    bundles = [out / f"{f.name}.sigstore.json" for f in inputs.files]
+    dists = [f for f in inputs.files if f.name.endswith((".whl", ".tar.gz"))]
+    attestations = (
+        [out / f"{f.name}.publish.attestation" for f in dists] if inputs.attestations else []
+    )
+    provenance = (
+        out / provenance_name(inputs.files, label=inputs.provenance_label)
+        if inputs.provenance
+        else None
+    )
+    planned = [*bundles, *([provenance] if provenance else []), *attestations]
+    rows = [
+        "### 🔍 sign (dry run)",
+        "",
+        f"Would sign **{len(inputs.files)}** file(s) and write {len(planned)} file(s); "
+        "nothing was signed or written.",
+        "",
+        "| would write |",
+        "| --- |",
+        *(f"| `{rel(str(path.resolve()))}` |" for path in planned),
+    ]
+    return StepResult(
+        {
+            "bundles": "\n".join(rel(str(b.resolve())) for b in bundles),
+            "provenance": rel(str(provenance.resolve())) if provenance else "",
+            "attestations": "\n".join(rel(str(a.resolve())) for a in attestations),
+            "identity": "",
+            "log-entries": "[]",
+        },
+        "\n".join(rows),
     )
 
 

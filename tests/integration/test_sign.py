@@ -322,3 +322,20 @@ def test_not_on_github_actions(sigstore_standin: SigstoreStandin, tmp_path: Path
     assert code == 1
     assert "not GitHub Actions" in buffer.getvalue()
     assert "--identity-token" in buffer.getvalue()
+
+
+def test_dry_run_signs_and_writes_nothing(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                  **{"dry-run": "true"})  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+    assert result.outputs["bundles"].splitlines() == [
+        f"signatures/{name}.sigstore.json" for name in sorted(DISTS)
+    ]
+    assert result.outputs["provenance"] == "signatures/example_pkg-1.0.0.intoto.jsonl"
+    assert result.outputs["log-entries"] == "[]"
+    assert "dry run" in result.summary
+    assert not (ws / "signatures").exists()
+    assert sum(sigstore_standin.request_counts.values()) == 0
