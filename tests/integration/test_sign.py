@@ -329,7 +329,7 @@ def test_dry_run_signs_and_writes_nothing(
 ) -> None:
     ws = make_workspace(tmp_path)
     result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
-                  **{"dry-run": "true"})  # fmt: skip
+                  given={"dry-run": "true"})  # fmt: skip
     assert result.exit_code == 0, result.stdout
     assert result.outputs["bundles"].splitlines() == [
         f"signatures/{name}.sigstore.json" for name in sorted(DISTS)
