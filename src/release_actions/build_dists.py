@@ -211,17 +211,27 @@ def _source_date_epoch(text: str | None, environ: Mapping[str, str], project: Pa
     return epoch
 
 
-def _warn_unignored_outdir(ctx: Context, project: Path, outdir: Path) -> None:
+def _warn_untracked_files(ctx: Context, project: Path, outdir: Path) -> None:
     """Backends that pack every untracked, unignored file would ship old dists in the sdist."""
     try:
         inside = outdir.resolve().is_relative_to(project.resolve())
     except OSError:
         return
     git = Git(project)
-    if inside and project.is_dir() and git.toplevel() is not None and not git.is_ignored(outdir, directory=True):
+    if not project.is_dir() or git.toplevel() is None:
+        return
+    if inside and not git.is_ignored(outdir, directory=True):
         ctx.runner.warning(
             f"outdir {outdir} is inside the project and git does not ignore it; backends such as "
             "hatchling pack unignored files into the next sdist: add it to .gitignore"
+        )
+    strays = git.untracked()
+    if strays:
+        shown = ", ".join(strays[:5]) + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+        ctx.runner.warning(
+            f"{len(strays)} untracked file(s) not ignored by git ({shown}) may be packed into the "
+            "sdist, so it would differ from a clean checkout's: build from a clean checkout, or "
+            "ignore them"
         )
 
 
@@ -248,7 +258,7 @@ def main(ctx: Context) -> StepResult:
         config_settings=parse_config_settings(inputs.lines("config-settings")),
         check=inputs.boolean("check"),
     )
-    _warn_unignored_outdir(ctx, project, parsed.outdir)
+    _warn_untracked_files(ctx, project, parsed.outdir)
     with ctx.runner.group(f"build-dists {project}"):
         out = run(parsed, log=ctx.runner.info)
     rel = ctx.runner.relative

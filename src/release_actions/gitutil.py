@@ -98,6 +98,11 @@ class Git:
         target = str(path.resolve()) + ("/" if directory else "")
         return self.run("check-ignore", "--quiet", "--", target, check=False).returncode == 0
 
+    def untracked(self) -> list[str]:
+        """Untracked files git does not ignore, relative to the work tree's top."""
+        out = self.run("ls-files", "--others", "--exclude-standard", "-z", "--full-name").stdout
+        return [name for name in out.split("\0") if name]
+
     def origin_head(self) -> str | None:
         """The remote's default branch as recorded by clone (``origin/HEAD``), or None."""
         proc = self.run(

@@ -159,6 +159,8 @@ class PlannedAsset:
     file: LocalFile
     action: PlannedAction
     existing: RemoteAsset | None = None
+    #: Why, when it is not the action's usual reason.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -178,12 +180,15 @@ class Plan:
     def describe(self) -> list[str]:
         lines = []
         for item in self.items:
-            why = {
-                "upload": "new",
-                "skip": "identical asset already there",
-                "replace": "differs from the asset there; overwrite",
-                "repair": "leftover of a broken upload",
-            }[item.action]
+            why = (
+                item.note
+                or {
+                    "upload": "new",
+                    "skip": "identical asset already there",
+                    "replace": "differs from the asset there; overwrite",
+                    "repair": "leftover of a broken upload",
+                }[item.action]
+            )
             lines.append(f"{item.action:<8} {item.file.name} ({item.file.size:,} bytes): {why}")
         return lines
 
@@ -253,11 +258,39 @@ def local_files(paths: Sequence[Path]) -> list[LocalFile]:
     return files
 
 
+#: Signature files named after the one file they sign.
+_SIGNATURE_SUFFIXES = (".sigstore.json", ".sigstore", ".publish.attestation")
+
+
+def _signs_identical(file: LocalFile, identical: set[str], uploading: set[str]) -> str | None:
+    """Why a differing signature asset may stay: it signs a file the release holds unchanged.
+
+    Signing is not reproducible (new certificate, new log entry), so a re-run produces new
+    bytes for the same statement. When the signed file on the release is identical to ours,
+    the release's signature already covers our file: keep it rather than conflict.
+    """
+    for suffix in _SIGNATURE_SUFFIXES:
+        if file.name.endswith(suffix):
+            subject = file.name.removesuffix(suffix)
+            if subject in identical:
+                return f"the release already holds a signature for the identical {subject}"
+            return None
+    if file.name.endswith(".intoto.jsonl"):
+        dists = {n for n in uploading if n.endswith((".whl", ".tar.gz"))}
+        if dists and dists <= identical:
+            return "the release already holds provenance for these identical files"
+    return None
+
+
 def plan_uploads(
     files: Sequence[LocalFile], existing: Sequence[RemoteAsset], *, overwrite: bool
 ) -> Plan:
     """Compare files with the release's assets; raise on any conflict (all listed)."""
     by_name = {asset.name: asset for asset in existing}
+    identical = {
+        f.name for f in files if (a := by_name.get(f.name)) and not a.broken and a.same_as(f)
+    }
+    uploading = {f.name for f in files}
     items: list[PlannedAsset] = []
     conflicts: list[str] = []
     for file in files:
@@ -270,6 +303,8 @@ def plan_uploads(
             items.append(PlannedAsset(file, "skip", asset))
         elif overwrite:
             items.append(PlannedAsset(file, "replace", asset))
+        elif keep := _signs_identical(file, identical, uploading):
+            items.append(PlannedAsset(file, "skip", asset, note=keep))
         else:
             if asset.digest is None:
                 why = f"{asset.size:,} bytes, no digest recorded (uploaded before GitHub kept digests)"

@@ -78,22 +78,6 @@ def test_bad_inputs_fail_before_building(tmp_path: Path) -> None:
     assert not (project / "dist").exists()
 
 
-def test_release_chain_in_one_step(tmp_path: Path) -> None:
-    project = make_project(tmp_path, "hatchling", version="1.2.3", tag="v1.2.3")
-    result = run_step(
-        "release",
-        {"tag": "v1.2.3", "require-branch": "main"},
-        workspace=project,
-        tmp=tmp_path,
-    )
-    assert result.exit_code == 0, result.stdout
-    assert result.outputs["version"] == "1.2.3"
-    assert result.outputs["source-date-epoch"] == str(DEFAULT_EPOCH)
-    assert len(result.outputs["dists"].splitlines()) == 2
-    assert "### ✅ verify-tag" in result.summary
-    assert "### ✅ build-dists" in result.summary
-
-
 def test_unignored_outdir_inside_project_warns(tmp_path: Path) -> None:
     project = make_project(tmp_path, "hatchling", version="1.2.3")
     result = build(project, tmp_path, outdir="out")
@@ -101,5 +85,9 @@ def test_unignored_outdir_inside_project_warns(tmp_path: Path) -> None:
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1
     assert "add it to .gitignore" in warnings[0]
-    quiet = build(project, tmp_path)  # dist/ is in the project's .gitignore
+    # The dists just built in out/ are now untracked, unignored files: the next build warns.
+    again = build(project, tmp_path)
+    assert "untracked file(s) not ignored by git (out/example_pkg-1.2.3" in again.stdout
+    clean = make_project(tmp_path / "clean", "hatchling", version="1.2.3")
+    quiet = build(clean, tmp_path)  # dist/ is in the project's .gitignore
     assert "::warning" not in quiet.stdout

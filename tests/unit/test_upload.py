@@ -106,3 +106,31 @@ def test_write_gate_pauses_then_paces(monkeypatch: pytest.MonkeyPatch) -> None:
     gate.acquire()
     gate.acquire()
     assert slept == [5.0, 5.0 + PACED_WRITE_INTERVAL]
+
+
+def test_new_signatures_of_identical_files_keep_the_release_ones() -> None:
+    wheel, sdist = b"wheel", b"sdist"
+    files = [
+        local("a-1.0-py3-none-any.whl", wheel),
+        local("a-1.0-py3-none-any.whl.sigstore.json", b"new bundle"),
+        local("a-1.0.tar.gz", sdist),
+        local("a-1.0.tar.gz.publish.attestation", b"new attestation"),
+        local("a-1.0.intoto.jsonl", b"new provenance"),
+    ]
+    existing = [
+        remote("a-1.0-py3-none-any.whl", wheel),
+        remote("a-1.0-py3-none-any.whl.sigstore.json", b"old bundle"),
+        remote("a-1.0.tar.gz", sdist),
+        remote("a-1.0.tar.gz.publish.attestation", b"old attestation"),
+        remote("a-1.0.intoto.jsonl", b"old provenance"),
+    ]
+    plan = plan_uploads(files, existing, overwrite=False)
+    assert [item.action for item in plan.items] == ["skip"] * 5
+    assert "signature for the identical a-1.0-py3-none-any.whl" in plan.describe()[1]
+
+
+def test_a_new_signature_of_a_changed_file_still_conflicts() -> None:
+    files = [local("a-1.0.tar.gz", b"new"), local("a-1.0.tar.gz.sigstore.json", b"new bundle")]
+    existing = [remote("a-1.0.tar.gz", b"old"), remote("a-1.0.tar.gz.sigstore.json", b"old")]
+    with pytest.raises(AssetConflictError, match="2 file"):
+        plan_uploads(files, existing, overwrite=False)
