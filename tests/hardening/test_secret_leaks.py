@@ -1,0 +1,154 @@
+"""Secret leaks: every step, on success and on failure, with recognisable secrets.
+
+The GitHub token is ``ghs_LEAKCANARY…`` (as the ``token`` input where a step has one, and
+as ``GITHUB_TOKEN`` everywhere), the Sigstore identity token a stand-in JWT given as
+``identity-token``. Neither may appear in the log, ``GITHUB_OUTPUT``, the job summary or
+any file the step leaves in the workspace or the runner's file-command folder; the only
+allowed occurrence is the ``::add-mask::<secret>`` line that tells the runner to mask it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+from release_actions.standins.github import GitHubStandin, github_standin_fixture
+from release_actions.standins.sigstore import SigstoreStandin
+from tests.hardening.corpus import BRANCH_EVENT, TAG, make_workspace, seed_tag
+from tests.harness import StepRun, run_step
+from tests.integration.test_sign import make_workspace as sign_workspace
+from tests.projects import make_project
+
+CANARY = "ghs_LEAKCANARY0123456789abcdefABCDEF0123"
+MARK = "LEAKCANARY"
+
+
+@pytest.fixture
+def canary_github() -> Iterator[GitHubStandin]:
+    yield from github_standin_fixture(token=CANARY)
+
+
+def _run(
+    step: str,
+    inputs: Mapping[str, str],
+    ws: Path,
+    tmp: Path,
+    env: Mapping[str, str] | None = None,
+) -> StepRun:
+    return run_step(
+        step,
+        inputs,
+        workspace=ws,
+        tmp=tmp,
+        event=BRANCH_EVENT,
+        extra_env={"GITHUB_TOKEN": CANARY, **(env or {})},
+    )
+
+
+def _needles(secret: str) -> list[str]:
+    """The secret, and for a JWT its signature (the part that grants anything)."""
+    needles = [secret]
+    if secret.count(".") == 2:
+        needles.append(secret.rsplit(".", 1)[1])
+    if MARK in secret:
+        needles.append(MARK)
+    return needles
+
+
+def assert_no_leak(result: StepRun, roots: list[Path], *secrets: str) -> None:
+    for secret in secrets:
+        for needle in _needles(secret):
+            for line in result.stdout.splitlines():
+                if needle in line:
+                    assert line == f"::add-mask::{secret}", f"{result.step} printed {line!r}"
+            assert needle not in result.summary, f"{result.step}: summary"
+            assert all(needle not in v for v in result.outputs.values()), f"{result.step}: outputs"
+            for root in roots:
+                for path in root.rglob("*"):
+                    if path.is_file() and not path.is_symlink():
+                        data = path.read_bytes()
+                        assert needle.encode() not in data, f"{result.step} wrote it into {path}"
+
+
+def test_github_steps(canary_github: GitHubStandin, tmp_path: Path) -> None:
+    gh = canary_github
+    seed_tag(gh)
+    ws = make_workspace(tmp_path)
+    env = gh.environ()
+    runs = [
+        (0, _run("draft-release", {"tag": TAG, "files": "dist/*", "token": CANARY}, ws, tmp_path, env)),
+        (0, _run("add-wheels-to-release", {"tag": TAG, "files": "dist/*", "token": CANARY}, ws, tmp_path, env)),
+        # failures after the token was used: a published release; no release for the tag
+        (1, _run("add-wheels-to-release", {"tag": "v1.2.4", "files": "dist/*", "token": CANARY}, ws, tmp_path, env)),
+    ]  # fmt: skip
+    gh.seed_release(tag_name="v2.0.0")
+    runs.append((1, _run("draft-release", {"tag": "v2.0.0", "token": CANARY}, ws, tmp_path, env)))
+    gh.faults.status("*", 401, times=None)
+    runs.append((1, _run("draft-release", {"tag": TAG, "files": "dist/*"}, ws, tmp_path, env)))
+    for code, result in runs:
+        assert result.exit_code == code, result.stdout
+        assert f"::add-mask::{CANARY}" in result.stdout.splitlines()[0]  # masked first
+        assert_no_leak(result, [tmp_path], CANARY)
+
+
+def test_sign_and_verify(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    standin = sigstore_standin
+    ws = sign_workspace(tmp_path)
+    jwt = standin.issue_token()
+    trust = str(standin.trust_config_path)
+    sign = {"files": "dist/*", "trust-config": trust, "identity-token": jwt, "token": CANARY}
+    signed = _run("sign", sign, ws, tmp_path)
+    assert signed.exit_code == 0, signed.stdout
+    assert f"::add-mask::{jwt}" in signed.stdout.splitlines()
+    standin.fail_next("rekor", 1, status=400)  # a failure after the token reached Fulcio
+    refused = _run("sign", {**sign, "output-dir": "again"}, ws, tmp_path)
+    assert refused.exit_code == 1, refused.stdout
+    verify = {
+        "files": "dist/*",
+        "repository": "octo/example",
+        "issuer": standin.issuer_url,
+        "trust-config": trust,
+    }
+    verified = _run("verify", verify, ws, tmp_path)
+    assert verified.exit_code == 0, verified.stdout
+    (ws / "dist" / "example_pkg-1.0.0.tar.gz").write_bytes(b"tampered")
+    tampered = _run("verify", verify, ws, tmp_path)
+    assert tampered.exit_code == 1, tampered.stdout
+    for result in (signed, refused, verified, tampered):
+        assert_no_leak(result, [tmp_path], CANARY, jwt)
+
+
+def test_verify_tag(tmp_path: Path) -> None:
+    project = make_project(tmp_path, "hatchling", name="demo", version="1.2.3", tag=TAG)
+    ok = _run("verify-tag", {"tag": TAG, "token": CANARY}, project, tmp_path)
+    bad = _run("verify-tag", {"tag": "v1.2.x", "token": CANARY}, project, tmp_path)
+    assert (ok.exit_code, bad.exit_code) == (0, 1), ok.stdout + bad.stdout
+    for result in (ok, bad):
+        assert_no_leak(result, [tmp_path], CANARY)
+
+
+@pytest.mark.slow
+def test_build_dists_and_release(
+    canary_github: GitHubStandin, sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    project = make_project(tmp_path, "hatchling", name="demo", version="1.2.3", tag=TAG)
+    jwt = sigstore_standin.issue_token()
+    chain = {
+        "tag": TAG,
+        "token": CANARY,
+        "identity-token": jwt,
+        "trust-config": str(sigstore_standin.trust_config_path),
+    }
+    env = canary_github.environ()
+    runs = [
+        (0, _run("build-dists", {"token": CANARY, "outdir": "out"}, project, tmp_path)),
+        (1, _run("build-dists", {"source-date-epoch": "soon", "token": CANARY}, project, tmp_path)),
+        (0, _run("release", chain, project, tmp_path, env)),
+        (1, _run("release", {**chain, "tag": "v9"}, project, tmp_path, env)),
+    ]
+    for code, result in runs:
+        assert result.exit_code == code, result.stdout
+        assert_no_leak(result, [tmp_path], CANARY, jwt)
+    assert len(canary_github.releases()) == 1
