@@ -268,7 +268,7 @@ def main(ctx: Context) -> StepResult:
         files=files_from(ctx, workspace, required=True),
         tag_prefix=inputs.raw["tag-prefix"].strip(),
         overwrite=inputs.boolean("overwrite"),
-        concurrency=inputs.integer("concurrency", minimum=1, maximum=16),
+        concurrency=inputs.integer("concurrency"),
         dry_run=inputs.boolean("dry-run"),
     )
     with ctx.runner.group(f"add-wheels-to-release {tag}{' (dry run)' if parsed.dry_run else ''}"):

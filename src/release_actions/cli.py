@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None
         if spec.secret:
             runner.mask(inputs.raw[spec.name])
     try:
+        inputs.check_all()
         result = step.main(Context(inputs, GitHubEnv.from_environ(env), runner, env))
         step.check_outputs(result.outputs)
         runner.set_outputs(result.outputs)

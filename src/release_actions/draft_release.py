@@ -80,7 +80,12 @@ OVERWRITE_INPUT = InputSpec(
     kind="boolean",
 )
 CONCURRENCY_INPUT = InputSpec(
-    "concurrency", "Files uploaded at the same time (1-16).", default="4", kind="integer"
+    "concurrency",
+    "Files uploaded at the same time (1-16).",
+    default="4",
+    kind="integer",
+    minimum=1,
+    maximum=16,
 )
 DRY_RUN_INPUT = InputSpec(
     "dry-run",
@@ -500,7 +505,7 @@ def main(ctx: Context) -> StepResult:
         prerelease=None if prerelease_text == "auto" else prerelease_text == "true",
         target_commitish=inputs.optional("target-commitish"),
         overwrite=inputs.boolean("overwrite"),
-        concurrency=inputs.integer("concurrency", minimum=1, maximum=16),
+        concurrency=inputs.integer("concurrency"),
         dry_run=inputs.boolean("dry-run"),
     )
     with ctx.runner.group(f"draft-release {tag}{' (dry run)' if parsed.dry_run else ''}"):

@@ -85,6 +85,12 @@ def _sub_context(ctx: Context, step: Step, chained: Mapping[str, str]) -> Contex
 
 def main(ctx: Context) -> StepResult:
     dry = ctx.inputs.boolean("dry-run")
+    # Every sub-step's inputs, parsed before the first step runs: a bad draft-release input
+    # must not fail after the build and the signatures.
+    placeholder = {o.name: "" for o in OUTPUTS}
+    for step in SUB_STEPS:
+        chained = CHAINED[step.name](placeholder, dry)
+        _sub_context(ctx, step, chained).inputs.check_all(skip=frozenset(chained))
     outputs: dict[str, str] = {}
     summaries: list[str] = []
     for step in SUB_STEPS:

@@ -53,6 +53,9 @@ class InputSpec:
     #: The default as action.yml writes it when the runner computes it
     #: (``${{ github.token }}``); the CLI falls back to :attr:`default`.
     action_default: str | None = None
+    #: Bounds of an integer input.
+    minimum: int | None = None
+    maximum: int | None = None
 
     @property
     def env_name(self) -> str:
@@ -122,6 +125,21 @@ class Inputs:
             )
         return value
 
+    def check_all(self, *, skip: frozenset[str] = frozenset()) -> None:
+        """Parse every input (but ``skip``) by its kind, so a bad one fails before any work."""
+        for spec in self.specs.values():
+            if spec.name in skip:
+                continue
+            if spec.kind == "boolean":
+                self.boolean(spec.name)
+            elif spec.kind == "integer":
+                if self.raw[spec.name].strip() or spec.required:
+                    self.integer(spec.name)
+            elif spec.kind == "lines":
+                self.lines(spec.name)
+            else:
+                self.string(spec.name)
+
     def optional(self, name: str) -> str | None:
         """The trimmed value, or None when empty."""
         return self.string(name) or None
@@ -156,7 +174,10 @@ class Inputs:
             )
         return tuple(out)
 
-    def integer(self, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    def integer(self, name: str) -> int:
+        """A whole number within the declared bounds."""
+        spec = self._spec(name)
+        minimum, maximum = spec.minimum, spec.maximum
         text = self.string(name)
         try:
             value = int(text, 10)

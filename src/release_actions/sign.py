@@ -119,6 +119,8 @@ INPUTS = (
         "Files signed at once, sharing one certificate (signing waits on Rekor, not the CPU).",
         default="16",
         kind="integer",
+        minimum=1,
+        maximum=64,
     ),
     InputSpec(
         "dry-run",
@@ -458,7 +460,7 @@ def main(ctx: Context) -> StepResult:
         provenance_label=inputs.optional("provenance-label"),
         attestations=inputs.boolean("attestations"),
         verify=inputs.boolean("verify"),
-        concurrency=inputs.integer("concurrency", minimum=1, maximum=64),
+        concurrency=inputs.integer("concurrency"),
         environ=ctx.environ,
     )
     trust = validate(parsed)  # before asking anyone for a token

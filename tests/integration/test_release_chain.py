@@ -86,3 +86,20 @@ def test_a_bad_tag_stops_before_anything(
     assert_failed(chain(project, tmp_path, github_standin, sigstore_standin), "1.2.2")
     assert github_standin.requests == []
     assert not (project / "dist").exists()
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fragment"),
+    [({"notes": "sometimes"}, "'notes'"), ({"concurrency": "32"}, "outside 1 to 16")],
+)
+def test_every_sub_step_input_is_checked_before_the_build(
+    tmp_path: Path,
+    github_standin: GitHubStandin,
+    sigstore_standin: SigstoreStandin,
+    inputs: dict[str, str],
+    fragment: str,
+) -> None:
+    project = make_project(tmp_path, "hatchling", version="1.2.3", tag="v1.2.3")
+    assert_failed(chain(project, tmp_path, github_standin, sigstore_standin, **inputs), fragment)
+    assert not (project / "dist").exists()
+    assert sum(sigstore_standin.request_counts.values()) == 0

@@ -15,7 +15,7 @@ SPECS = (
     InputSpec("tag-prefix", "prefix", default="v"),
     InputSpec("dry-run", "dry", default="false", kind="boolean"),
     InputSpec("files", "globs", kind="lines"),
-    InputSpec("concurrency", "n", default="4", kind="integer"),
+    InputSpec("concurrency", "n", default="4", kind="integer", minimum=1, maximum=64),
     InputSpec("notes", "notes", default="auto", choices=("auto", "none")),
     InputSpec("token", "token", required=True, secret=True),
 )
@@ -67,11 +67,11 @@ def test_lines_skip_blanks_and_comments() -> None:
 
 
 def test_integer_bounds_and_choices() -> None:
-    assert resolve().integer("concurrency", minimum=1) == 4
+    assert resolve().integer("concurrency") == 4
     with pytest.raises(InputError, match="not a whole number"):
         resolve(INPUT_CONCURRENCY="four").integer("concurrency")
     with pytest.raises(InputError, match="outside 1 to 64"):
-        resolve(INPUT_CONCURRENCY="0").integer("concurrency", minimum=1, maximum=64)
+        resolve(INPUT_CONCURRENCY="0").integer("concurrency")
     with pytest.raises(InputError, match="expected one of auto, none"):
         resolve(INPUT_NOTES="sometimes").string("notes")
 
