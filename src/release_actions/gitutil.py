@@ -30,7 +30,7 @@ def safe_directory_env(path: Path, environ: Mapping[str, str] | None = None) -> 
     already in ``environ`` (default: ``os.environ``) are kept by numbering after them.
     """
     source = os.environ if environ is None else environ
-    top = next((p for p in (path, *path.parents) if (p / ".git").exists()), path)
+    top = repository_top(path)
     try:
         count = max(int(source.get("GIT_CONFIG_COUNT", "0")), 0)
     except ValueError:
@@ -38,8 +38,18 @@ def safe_directory_env(path: Path, environ: Mapping[str, str] | None = None) -> 
     return {
         "GIT_CONFIG_COUNT": str(count + 1),
         f"GIT_CONFIG_KEY_{count}": "safe.directory",
-        f"GIT_CONFIG_VALUE_{count}": str(top.resolve()),
+        f"GIT_CONFIG_VALUE_{count}": str(top),
     }
+
+
+def repository_top(path: Path) -> Path:
+    """The absolute work-tree top holding ``path`` (what ``safe.directory`` must name).
+
+    Found by looking for ``.git`` upwards, because git itself refuses to answer
+    ``rev-parse --show-toplevel`` in a repository it does not trust yet.
+    """
+    absolute = path.resolve()
+    return next((p for p in (absolute, *absolute.parents) if (p / ".git").exists()), absolute)
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,8 @@ class Git:
     path: Path
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = ["git", "-c", f"safe.directory={self.path}", "-C", str(self.path), *args]
+        trusted = repository_top(self.path)
+        cmd = ["git", "-c", f"safe.directory={trusted}", "-C", str(self.path), *args]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         except FileNotFoundError as exc:
@@ -99,8 +110,14 @@ class Git:
         return self.run("check-ignore", "--quiet", "--", target, check=False).returncode == 0
 
     def untracked(self) -> list[str]:
-        """Untracked files git does not ignore, relative to the work tree's top."""
-        out = self.run("ls-files", "--others", "--exclude-standard", "-z", "--full-name").stdout
+        """Untracked files no ``.gitignore`` ignores, relative to the work tree's top.
+
+        Only ``.gitignore`` files count (not ``.git/info/exclude`` or a global excludes
+        file): that is all build backends such as hatchling read when choosing sdist files.
+        """
+        out = self.run(
+            "ls-files", "--others", "--exclude-per-directory=.gitignore", "-z", "--full-name"
+        ).stdout
         return [name for name in out.split("\0") if name]
 
     def origin_head(self) -> str | None:
