@@ -11,11 +11,8 @@ Example::
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Literal
 from release_actions.standins.github import GitHubStandin
 from release_actions.standins.github.state import GitRef
 from release_actions.standins.sigstore import SigstoreStandin
+from tests.dists import sdist_bytes, wheel_bytes
 from tests.projects import make_project
 
 TAG = "v1.2.3"
@@ -40,47 +38,7 @@ PROJECT_STEPS = frozenset({"verify-tag", "build-dists", "release"})
 Token = Literal["write", "read", "bogus", "none"]
 
 
-# -- real (small) distributions ------------------------------------------------------------
-def wheel_bytes(
-    name: str = "demo", version: str = "1.2.3", *, metadata_version: str | None = None
-) -> bytes:
-    """A small but well-formed pure-Python wheel; ``metadata_version`` lies in METADATA."""
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": b'"""demo."""\n',
-        f"{dist_info}/METADATA": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {metadata_version or version}\n"
-        ).encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for member, data in files.items():
-            archive.writestr(member, data)
-        archive.writestr(f"{dist_info}/RECORD", "")
-    return buffer.getvalue()
-
-
-def sdist_bytes(
-    name: str = "demo", version: str = "1.2.3", *, metadata_version: str | None = None
-) -> bytes:
-    """A small sdist: ``<name>-<version>/PKG-INFO`` and pyproject.toml."""
-    top = f"{name}-{version}"
-    files = {
-        f"{top}/PKG-INFO": (
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {metadata_version or version}\n"
-        ).encode(),
-        f"{top}/pyproject.toml": b'[project]\nname = "demo"\n',
-    }
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for member, data in files.items():
-            info = tarfile.TarInfo(member)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
-
-
+# -- real (small) distributions: tests/dists.py -------------------------------------------
 def default_files() -> dict[str, bytes]:
     return {WHEEL: wheel_bytes(), SDIST: sdist_bytes()}
 

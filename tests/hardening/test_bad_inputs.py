@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
 from tests.hardening.corpus import (
     CP313,
     SDIST,
@@ -26,11 +27,9 @@ from tests.hardening.corpus import (
     listing,
     outside_file,
     published_release,
-    sdist_bytes,
     sparse_2gib,
     symlink_out,
     two_drafts,
-    wheel_bytes,
     write,
 )
 from tests.harness import assert_failed, run_step
@@ -318,7 +317,7 @@ CASES: list[Case] = [
         "dotdot-in-wheel-name",
         {"files": "dist/*"},
         ("..-1.2.3-py3-none-any.whl is project",),
-        files={"..-1.2.3-py3-none-any.whl": wheel_bytes()},
+        files={"..-1.2.3-py3-none-any.whl": dist_bytes("..-1.2.3-py3-none-any.whl")},
         hook=draft_release,
     ),
     Case(
@@ -349,7 +348,7 @@ CASES: list[Case] = [
         "immutable-release",
         {"files": "dist/*"},
         ("immutable",),
-        files={CP313: wheel_bytes()},
+        files={CP313: dist_bytes(CP313)},
         hook=immutable_release,
     ),
     Case(
@@ -357,7 +356,7 @@ CASES: list[Case] = [
         "read-only-token-403",
         {"files": "dist/*"},
         ("403", "contents: write"),
-        files={CP313: wheel_bytes()},
+        files={CP313: dist_bytes(CP313)},
         hook=draft_release,
         token="read",
         refused_writes=True,
@@ -365,44 +364,41 @@ CASES: list[Case] = [
     Case(AW, "missing-token", {"files": "dist/*"}, ("no token",), token="none", hook=draft_release),
 ]
 
-#: Corrupt distributions: each upload/sign step must refuse them before any side effect.
-CORRUPT: list[tuple[str, bytes, str]] = [
-    ("truncated-wheel", wheel_bytes()[:200], WHEEL),
-    ("not-a-zip-wheel", b"this is not a zip archive\n", WHEEL),
-    ("truncated-sdist", sdist_bytes()[:60], SDIST),
-    ("wheel-metadata-disagrees", wheel_bytes(metadata_version="1.2.4"), WHEEL),
-    ("sdist-metadata-disagrees", sdist_bytes(metadata_version="9.9"), SDIST),
+#: Corrupt or mislabelled distributions: sign, draft-release and add-wheels-to-release must
+#: refuse them (distcheck.require_intact) before any request, naming the file and the problem.
+CORRUPT: list[tuple[str, bytes, str, tuple[str, ...]]] = [
+    ("truncated-wheel", wheel_bytes()[:200], WHEEL, ("not a readable archive",)),
+    ("not-a-zip-wheel", b"this is not a zip archive\n", WHEEL, ("not a readable archive",)),
+    ("truncated-sdist", sdist_bytes()[:60], SDIST, ("not a readable archive",)),
+    (
+        "wheel-metadata-disagrees",
+        wheel_bytes(metadata_version="1.2.4"),
+        WHEEL,
+        ("METADATA says demo 1.2.4, not demo 1.2.3",),
+    ),
+    (
+        "sdist-metadata-disagrees",
+        sdist_bytes(metadata_version="9.9"),
+        SDIST,
+        ("PKG-INFO says demo 9.9, not demo 1.2.3",),
+    ),
 ]
-for _step in ("sign", DR, AW):
-    for _id, _data, _name in CORRUPT:
+for _step, _action in (("sign", "sign"), (DR, "upload"), (AW, "upload")):
+    for _id, _data, _name, _fragments in CORRUPT:
         CASES.append(
             Case(
                 _step,
                 f"{_id}",
                 {"files": "dist/*"},
-                (_name,),
+                (_name, f"refusing to {_action} 1 broken distribution(s)", *_fragments),
                 files={_name: _data},
                 hook=draft_release if _step == AW and _name != SDIST else None,
             )
         )
 
-#: Known product gap (reported, not fixed here): sign, draft-release and
-#: add-wheels-to-release look only at a distribution's *name*, so a truncated or
-#: mislabelled wheel/sdist is signed and uploaded. Refusing it (distcheck's archive and
-#: METADATA-vs-filename checks before any request) makes the fake dist contents used by
-#: tests/integration/test_{sign,verify,draft_release,add_wheels}.py fail, so the fix has to
-#: land together with real dists there. Strict: these turn red once the product refuses.
-CORRUPT_GAP = pytest.mark.xfail(
-    reason="product gap: dist contents are not checked before signing/uploading", strict=True
-)
-
 
 def _params() -> list[object]:
-    corrupt = {case_id for case_id, _, _ in CORRUPT}
-    return [
-        pytest.param(c, id=f"{c.step}:{c.id}", marks=[CORRUPT_GAP] if c.id in corrupt else [])
-        for c in CASES
-    ]
+    return [pytest.param(c, id=f"{c.step}:{c.id}") for c in CASES]
 
 
 @pytest.mark.parametrize("case", _params())

@@ -18,14 +18,8 @@ import pytest
 
 from release_actions.standins.github import GitHubStandin
 from release_actions.standins.sigstore import SigstoreStandin
-from tests.hardening.corpus import (
-    TAG,
-    github_env,
-    make_workspace,
-    sdist_bytes,
-    seed_tag,
-    wheel_bytes,
-)
+from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
+from tests.hardening.corpus import TAG, github_env, make_workspace, seed_tag
 from tests.harness import StepRun, run_step
 from tests.integration.test_sign import DISTS, check_with_sigstore
 from tests.integration.test_sign import make_workspace as sign_workspace
@@ -77,7 +71,7 @@ GITHUB_FAULTS = [
 
 
 def _files() -> dict[str, bytes]:
-    big = os.urandom(300_000)
+    big = dist_bytes(BIG, payload=os.urandom(300_000))  # random: stays large when zipped
     return {
         "demo-1.2.3-py3-none-any.whl": wheel_bytes(),
         "demo-1.2.3.tar.gz": sdist_bytes(),

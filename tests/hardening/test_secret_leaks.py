@@ -16,6 +16,7 @@ import pytest
 
 from release_actions.standins.github import GitHubStandin, github_standin_fixture
 from release_actions.standins.sigstore import SigstoreStandin
+from tests.dists import dist_bytes
 from tests.hardening.corpus import BRANCH_EVENT, TAG, make_workspace, seed_tag
 from tests.harness import StepRun, run_step
 from tests.integration.test_sign import make_workspace as sign_workspace
@@ -113,7 +114,8 @@ def test_sign_and_verify(sigstore_standin: SigstoreStandin, tmp_path: Path) -> N
     }
     verified = _run("verify", verify, ws, tmp_path)
     assert verified.exit_code == 0, verified.stdout
-    (ws / "dist" / "example_pkg-1.0.0.tar.gz").write_bytes(b"tampered")
+    tampered_sdist = dist_bytes("example_pkg-1.0.0.tar.gz", payload=b"tampered = True\n")
+    (ws / "dist" / "example_pkg-1.0.0.tar.gz").write_bytes(tampered_sdist)
     tampered = _run("verify", verify, ws, tmp_path)
     assert tampered.exit_code == 1, tampered.stdout
     for result in (signed, refused, verified, tampered):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from release_actions.standins.github import GitHubStandin, github_standin_fixture
+from tests.dists import dist_bytes
 from tests.integration.test_draft_release import (
     SDIST,
     WHEEL,
@@ -24,6 +25,10 @@ from tests.integration.test_draft_release import (
 
 STEP = "add-wheels-to-release"
 CP313 = "demo-1.2.3-cp313-cp313-manylinux_2_28_x86_64.whl"
+CP312 = "demo-1.2.3-cp312-cp312-win_amd64.whl"
+#: What the published release already holds (the same bytes as a local file means "identical").
+THE_SDIST = dist_bytes(SDIST, payload=b"the = 1\n")
+THE_WHEEL = dist_bytes(WHEEL, payload=b"the = 1\n")
 
 
 @pytest.fixture
@@ -33,8 +38,8 @@ def github() -> Iterator[GitHubStandin]:
 
 def published(gh: GitHubStandin, *, immutable: bool = False) -> int:
     release = gh.seed_release(tag_name="v1.2.3", immutable=immutable)
-    gh.seed_asset(release.id, name=SDIST, data=b"the sdist")
-    gh.seed_asset(release.id, name=WHEEL, data=b"the wheel")
+    gh.seed_asset(release.id, name=SDIST, data=THE_SDIST)
+    gh.seed_asset(release.id, name=WHEEL, data=THE_WHEEL)
     return release.id
 
 
@@ -44,7 +49,11 @@ def test_published_release_gets_the_new_wheels_and_keeps_its_state(
     release_id = published(github)
     before = github.release(release_id)
     latest_before = github.state.latest_release_id
-    files = {CP313: b"new wheel", f"{CP313}.sigstore.json": b"{}", "cp313.intoto.jsonl": b"{}"}
+    files = {
+        CP313: dist_bytes(CP313, payload=b"new = 1\n"),
+        f"{CP313}.sigstore.json": b"{}",
+        "cp313.intoto.jsonl": b"{}",
+    }
     ws = workspace(tmp_path, files)
     result = run(github, ws, tmp_path, STEP, files="dist/*")
     assert result.exit_code == 0, result.stdout
@@ -52,8 +61,8 @@ def test_published_release_gets_the_new_wheels_and_keeps_its_state(
     assert (result.outputs["uploaded"], result.outputs["skipped"]) == ("3", "0")
     assert {a["action"] for a in assets_out(result)} == {"uploaded"}
     assert stored(github, release_id) == {
-        SDIST: sha(b"the sdist"),
-        WHEEL: sha(b"the wheel"),
+        SDIST: sha(THE_SDIST),
+        WHEEL: sha(THE_WHEEL),
         **{name: sha(data) for name, data in files.items()},
     }
     after = github.release(release_id)
@@ -67,7 +76,7 @@ def test_published_release_gets_the_new_wheels_and_keeps_its_state(
 
 def test_rerun_skips_what_is_there(github: GitHubStandin, tmp_path: Path) -> None:
     release_id = published(github)
-    ws = workspace(tmp_path, {CP313: b"new wheel", WHEEL: b"the wheel"})
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313, payload=b"new = 1\n"), WHEEL: THE_WHEEL})
     first = run(github, ws, tmp_path, STEP, files="dist/*")
     assert (first.outputs["uploaded"], first.outputs["skipped"]) == ("1", "1")
     github.clear_requests()
@@ -79,7 +88,9 @@ def test_rerun_skips_what_is_there(github: GitHubStandin, tmp_path: Path) -> Non
 
 def test_works_on_a_draft(github: GitHubStandin, tmp_path: Path) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
-    result = run(github, workspace(tmp_path, {CP313: b"w"}), tmp_path, STEP, files="dist/*")
+    result = run(
+        github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
+    )
     assert result.exit_code == 0, result.stdout
     assert github.release(draft.id).draft
     assert set(stored(github, draft.id)) == {CP313}
@@ -89,7 +100,9 @@ def test_no_release_is_an_error_and_nothing_is_created(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     github.seed_release(tag_name="v1.2.2")
-    result = run(github, workspace(tmp_path, {CP313: b"w"}), tmp_path, STEP, files="dist/*")
+    result = run(
+        github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
+    )
     assert_failed(
         result, "no release (draft or published) for tag v1.2.3", "draft-release", step=STEP
     )
@@ -111,7 +124,11 @@ def test_files_not_of_the_release_are_refused(
     github: GitHubStandin, tmp_path: Path, name: str, fragment: str
 ) -> None:
     published(github)
-    ws = workspace(tmp_path, {CP313: b"ok", name: b"x"})
+    try:
+        data = dist_bytes(name, payload=b"x = 1\n")  # a valid dist, refused for its name alone
+    except ValueError:
+        data = b"x"  # a file name no dist can have
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313), name: data})
     assert_failed(run(github, ws, tmp_path, STEP, files="dist/*"), fragment, step=STEP)
     assert github.mutating_requests() == []
 
@@ -126,23 +143,26 @@ def test_bundle_of_an_attached_dist_is_accepted(github: GitHubStandin, tmp_path:
 
 def test_differing_content_refused_then_replaced(github: GitHubStandin, tmp_path: Path) -> None:
     release_id = published(github)
-    ws = workspace(tmp_path, {WHEEL: b"rebuilt wheel"})
+    rebuilt = dist_bytes(WHEEL, payload=b"rebuilt = 1\n")
+    ws = workspace(tmp_path, {WHEEL: rebuilt})
     assert_failed(run(github, ws, tmp_path, STEP, files="dist/*"), "1 file(s) differ", step=STEP)
     assert github.mutating_requests() == []
     replaced = run(github, ws, tmp_path, STEP, files="dist/*", overwrite="true")
     assert replaced.exit_code == 0, replaced.stdout
-    assert stored(github, release_id)[WHEEL] == sha(b"rebuilt wheel")
+    assert stored(github, release_id)[WHEEL] == sha(rebuilt)
 
 
 def test_immutable_release_is_refused_before_any_upload(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     release_id = published(github, immutable=True)
-    refused = run(github, workspace(tmp_path, {CP313: b"w"}), tmp_path, STEP, files="dist/*")
+    refused = run(
+        github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
+    )
     assert_failed(refused, "immutable", step=STEP)
     assert github.mutating_requests() == []
     (tmp_path / "ws" / "dist" / CP313).unlink()
-    (tmp_path / "ws" / "dist" / WHEEL).write_bytes(b"the wheel")
+    (tmp_path / "ws" / "dist" / WHEEL).write_bytes(THE_WHEEL)
     identical = run(github, tmp_path / "ws", tmp_path, STEP, files="dist/*")
     assert identical.exit_code == 0, identical.stdout  # nothing to change: converged
     assert identical.outputs["skipped"] == "1"
@@ -151,7 +171,7 @@ def test_immutable_release_is_refused_before_any_upload(
 
 def test_dry_run_makes_no_mutating_request(github: GitHubStandin, tmp_path: Path) -> None:
     published(github)
-    ws = workspace(tmp_path, {CP313: b"w", WHEEL: b"the wheel"})
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313), WHEEL: THE_WHEEL})
     result = run(github, ws, tmp_path, STEP, files="dist/*", **{"dry-run": "true"})
     assert result.exit_code == 0, result.stdout
     assert github.mutating_requests() == []
@@ -164,25 +184,28 @@ def test_dry_run_makes_no_mutating_request(github: GitHubStandin, tmp_path: Path
 
 def test_faults_end_in_the_intended_state(github: GitHubStandin, tmp_path: Path) -> None:
     release_id = published(github)
-    big = os.urandom(200_000)
-    ws = workspace(tmp_path, {CP313: big, "demo-1.2.3-cp312-cp312-win_amd64.whl": b"w312"})
+    big = dist_bytes(CP313, payload=os.urandom(200_000))  # random: stays large when zipped
+    w312 = dist_bytes(CP312)
+    ws = workspace(tmp_path, {CP313: big, CP312: w312})
     github.faults.reset("repos/upload-release-asset", after_bytes=32 * 1024)
     github.faults.status("repos/upload-release-asset", 502, times=2)
     github.faults.status("repos/list-release-assets", 503, times=1)
     result = run(github, ws, tmp_path, STEP, files="dist/*", concurrency="2")
     assert result.exit_code == 0, result.stdout
     assert stored(github, release_id) == {
-        SDIST: sha(b"the sdist"),
-        WHEEL: sha(b"the wheel"),
+        SDIST: sha(THE_SDIST),
+        WHEEL: sha(THE_WHEEL),
         CP313: sha(big),
-        "demo-1.2.3-cp312-cp312-win_amd64.whl": sha(b"w312"),
+        CP312: sha(w312),
     }
     assert not github.faults.pending
 
 
 def test_token_never_printed(github: GitHubStandin, tmp_path: Path) -> None:
     published(github, immutable=True)
-    result = run(github, workspace(tmp_path, {CP313: b"w"}), tmp_path, STEP, files="dist/*")
+    result = run(
+        github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
+    )
     assert result.exit_code == 1
     printed = [line for line in result.stdout.splitlines() if not line.startswith("::add-mask::")]
     assert github.token not in "\n".join(printed) + result.summary
@@ -191,7 +214,7 @@ def test_token_never_printed(github: GitHubStandin, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_console_script(github: GitHubStandin, tmp_path: Path) -> None:
     release_id = published(github)
-    ws = workspace(tmp_path, {CP313: b"w"})
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313)})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     env |= {**github.environ(), "GITHUB_TOKEN": github.token}
     script = Path(sys.executable).with_name("release-actions")

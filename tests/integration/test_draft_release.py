@@ -17,6 +17,7 @@ import pytest
 
 from release_actions.standins.github import GitHubStandin, github_standin_fixture
 from release_actions.standins.github.state import GitRef
+from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 
 TAG_SHA = "1234567890abcdef1234567890abcdef12345678"
@@ -37,7 +38,7 @@ def seed_tag(gh: GitHubStandin, tag: str = "v1.2.3", sha: str = TAG_SHA) -> None
 def workspace(tmp_path: Path, files: Mapping[str, bytes] | None = None) -> Path:
     ws = tmp_path / "ws"
     (ws / "dist").mkdir(parents=True, exist_ok=True)
-    chosen = files if files is not None else {WHEEL: b"wheel " * 100, SDIST: b"sdist " * 50}
+    chosen = files if files is not None else {WHEEL: dist_bytes(WHEEL), SDIST: dist_bytes(SDIST)}
     for name, data in chosen.items():
         (ws / "dist" / name).write_bytes(data)
     return ws
@@ -172,7 +173,7 @@ def test_prerelease_from_the_version_and_generated_notes(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     seed_tag(github, "v2.0.0rc1")
-    ws = workspace(tmp_path, {"demo-2.0.0rc1.tar.gz": b"sdist"})
+    ws = workspace(tmp_path, {"demo-2.0.0rc1.tar.gz": dist_bytes("demo-2.0.0rc1.tar.gz")})
     result = run(github, ws, tmp_path, tag="v2.0.0rc1", files="dist/*", name="Demo 2 RC")
     assert result.exit_code == 0, result.stdout
     (release,) = github.releases()
@@ -219,7 +220,7 @@ def test_long_notes_are_truncated(github: GitHubStandin, tmp_path: Path) -> None
 
 
 def test_dist_of_another_version_is_refused(github: GitHubStandin, tmp_path: Path) -> None:
-    ws = workspace(tmp_path, {"demo-1.2.4.tar.gz": b"x"})
+    ws = workspace(tmp_path, {"demo-1.2.4.tar.gz": dist_bytes("demo-1.2.4.tar.gz")})
     assert_failed(run(github, ws, tmp_path, files="dist/*"), "demo-1.2.4.tar.gz (1.2.4)")
     assert github.requests == []
 
@@ -254,8 +255,8 @@ def test_differing_content_is_refused_then_replaced_with_overwrite(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
-    github.seed_asset(draft.id, name=WHEEL, data=b"other wheel")
-    github.seed_asset(draft.id, name=SDIST, data=b"other sdist")
+    github.seed_asset(draft.id, name=WHEEL, data=dist_bytes(WHEEL, payload=b"other = 1\n"))
+    github.seed_asset(draft.id, name=SDIST, data=dist_bytes(SDIST, payload=b"other = 1\n"))
     ws = workspace(tmp_path)
     refused = run(github, ws, tmp_path, files="dist/*")
     error = assert_failed(refused, "2 file(s) differ", WHEEL, SDIST, "overwrite: true")
@@ -282,7 +283,8 @@ def test_starter_leftover_is_cleaned(github: GitHubStandin, tmp_path: Path) -> N
 
 def test_plus_local_version_and_space_in_names(github: GitHubStandin, tmp_path: Path) -> None:
     seed_tag(github, "v1.2.3+local")
-    files = {"demo-1.2.3+local-py3-none-any.whl": b"local wheel", "read me.txt": b"notes"}
+    local = "demo-1.2.3+local-py3-none-any.whl"
+    files = {local: dist_bytes(local), "read me.txt": b"notes"}
     ws = workspace(tmp_path, files)
     result = run(github, ws, tmp_path, tag="v1.2.3+local", files="dist/*")
     assert result.exit_code == 0, result.stdout
@@ -353,13 +355,14 @@ def test_reset_mid_upload_cleans_the_starter_and_retries(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     seed_tag(github)
-    big = os.urandom(300_000)
-    ws = workspace(tmp_path, {WHEEL: big, SDIST: b"sdist"})
+    big = dist_bytes(WHEEL, payload=os.urandom(300_000))  # random: stays large when zipped
+    sdist = dist_bytes(SDIST)
+    ws = workspace(tmp_path, {WHEEL: big, SDIST: sdist})
     github.faults.reset("repos/upload-release-asset", after_bytes=64 * 1024, times=1)
     result = run(github, ws, tmp_path, files="dist/*", concurrency="1")
     assert result.exit_code == 0, result.stdout
     (release,) = github.releases()
-    assert stored(github, release.id) == {WHEEL: sha(big), SDIST: sha(b"sdist")}
+    assert stored(github, release.id) == {WHEEL: sha(big), SDIST: sha(sdist)}
     assert len(github.requests_for("repos/delete-release-asset")) == 1  # the starter
 
 
@@ -367,14 +370,15 @@ def test_422_race_with_identical_asset_is_skipped(
     github: GitHubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
-    ws = workspace(tmp_path, {WHEEL: b"the wheel"})
+    wheel = dist_bytes(WHEEL, payload=b"the = 1\n")
+    ws = workspace(tmp_path, {WHEEL: wheel})
     take = github.faults.take
     raced: list[str] = []
 
     def another_job_uploads_first(**kwargs: str | None) -> object:
         if kwargs["operation_id"] == "repos/upload-release-asset" and not raced:
             raced.append("done")
-            github.seed_asset(draft.id, name=WHEEL, data=b"the wheel")
+            github.seed_asset(draft.id, name=WHEEL, data=wheel)
         return take(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(github.faults, "take", another_job_uploads_first)
@@ -382,24 +386,26 @@ def test_422_race_with_identical_asset_is_skipped(
     assert result.exit_code == 0, result.stdout
     assert assets_out(result)[0]["action"] == "skipped"
     assert [r.status for r in github.requests_for("repos/upload-release-asset")] == [422]
-    assert stored(github, draft.id) == {WHEEL: sha(b"the wheel")}
+    assert stored(github, draft.id) == {WHEEL: sha(wheel)}
 
 
 def test_422_race_with_other_content_is_a_conflict(
     github: GitHubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
-    ws = workspace(tmp_path, {WHEEL: b"our wheel"})
+    ours = dist_bytes(WHEEL, payload=b"ours = 1\n")
+    theirs = dist_bytes(WHEEL, payload=b"theirs = 1\n")
+    ws = workspace(tmp_path, {WHEEL: ours})
     take = github.faults.take
 
     def another_job_uploads_first(**kwargs: str | None) -> object:
         if kwargs["operation_id"] == "repos/upload-release-asset" and not draft.assets:
-            github.seed_asset(draft.id, name=WHEEL, data=b"their wheel")
+            github.seed_asset(draft.id, name=WHEEL, data=theirs)
         return take(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(github.faults, "take", another_job_uploads_first)
     assert_failed(run(github, ws, tmp_path, files="dist/*"), "uploaded meanwhile", "other content")
-    assert stored(github, draft.id) == {WHEEL: sha(b"their wheel")}
+    assert stored(github, draft.id) == {WHEEL: sha(theirs)}
 
 
 # -- dry run, secrets, CLI ------------------------------------------------------------------------
@@ -414,7 +420,7 @@ def test_dry_run_makes_no_mutating_request(github: GitHubStandin, tmp_path: Path
     assert {a["action"] for a in assets_out(result)} == {"would-upload"}
     assert "**Dry run**" in result.summary
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
-    github.seed_asset(draft.id, name=WHEEL, data=b"stale")
+    github.seed_asset(draft.id, name=WHEEL, data=dist_bytes(WHEEL, payload=b"stale = 1\n"))
     again = run(github, ws, tmp_path, files="dist/*", overwrite="true", **{"dry-run": "true"})
     assert again.exit_code == 0, again.stdout
     assert {a["name"]: a["action"] for a in assets_out(again)} == {

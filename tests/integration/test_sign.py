@@ -19,6 +19,7 @@ from sigstore.models import Bundle
 from sigstore.verify import Verifier, policy
 
 from release_actions.standins.sigstore import SigstoreStandin
+from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 
 pytest_plugins = ["tests.standins.sigstore_conftest"]
@@ -31,7 +32,7 @@ def make_workspace(root: Path, extra: int = 0) -> Path:
     ws = root / "ws"
     (ws / "dist").mkdir(parents=True)
     for name in DISTS:
-        (ws / "dist" / name).write_bytes(f"contents of {name}\n".encode())
+        (ws / "dist" / name).write_bytes(dist_bytes(name))
     for i in range(extra):
         (ws / "dist" / f"extra-{i:03}.txt").write_text(f"file {i}\n")
     return ws

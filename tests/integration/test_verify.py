@@ -19,6 +19,7 @@ from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.verification import verify_files
 from release_actions.standins.sigstore import SigstoreStandin
 from release_actions.verify import VerifyInputs, run
+from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 
 pytest_plugins = ["tests.standins.sigstore_conftest"]
@@ -37,7 +38,7 @@ def signed(
     ws = root / "ws"
     (ws / "dist").mkdir(parents=True)
     for name in DISTS:
-        (ws / "dist" / name).write_bytes(f"contents of {name}\n".encode())
+        (ws / "dist" / name).write_bytes(dist_bytes(name))
     result = run_step(
         "sign",
         {"files": "dist/*", "trust-config": str(shared_sigstore_standin.trust_config_path)},
@@ -100,7 +101,7 @@ def test_verifies_for_repository_workflow_ref_and_provenance(
 def test_tampered_dist_is_rejected(
     shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
-    (workspace / "dist" / DISTS[1]).write_bytes(b"evil contents\n")
+    (workspace / "dist" / DISTS[1]).write_bytes(dist_bytes(DISTS[1], payload=b"evil = 1\n"))
     result = verify(shared_sigstore_standin, workspace, tmp_path)
     assert_rejected(result, DISTS[1], "not the one that was signed")
 

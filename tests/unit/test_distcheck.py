@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.distcheck import Problem, check_dists, sha256_file
+from release_actions.distcheck import Problem, check_dists, check_integrity, sha256_file
+from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
 
 NAME = "example_pkg"
 VERSION = "1.2.3"
@@ -480,3 +481,141 @@ def test_sdist_symlink_leaving_the_archive(tmp_path: Path) -> None:
     problem = only(check_dists([sdist], expected_version=None), "links leaving the archive")
     assert "escape" in problem.message
     assert "docs/readme" not in problem.message
+
+
+# --------------------------------------------------------------------------- check_integrity
+# The light gate sign, draft-release and add-wheels-to-release run: a whole archive whose
+# metadata names what the filename names; nothing else (README, RECORD, layout) is judged.
+
+DEMO_WHEEL = "demo-1.2.3-py3-none-any.whl"
+DEMO_SDIST = "demo-1.2.3.tar.gz"
+
+
+def write_dist(directory: Path, filename: str, data: bytes) -> Path:
+    path = directory / filename
+    path.write_bytes(data)
+    return path
+
+
+def broken(path: Path, *fragments: str) -> Problem:
+    """check_integrity's one problem for ``path``: names the file, holds every fragment."""
+    problem = check_integrity(path)
+    assert problem is not None, path
+    assert problem.file == path
+    assert problem.message.startswith(path.name), problem
+    for fragment in fragments:
+        assert fragment in problem.message, problem
+    assert problem.fix
+    return problem
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        DEMO_WHEEL,
+        DEMO_SDIST,
+        "demo-1.2.3-cp313-cp313-manylinux_2_28_x86_64.whl",
+        "demo-1.2.3+local-py3-none-any.whl",
+        "example_pkg-1.0.0.tar.gz",
+        "demo-2.0.0rc1.tar.gz",
+    ],
+)
+def test_integrity_good_dists_pass(tmp_path: Path, filename: str) -> None:
+    assert check_integrity(write_dist(tmp_path, filename, dist_bytes(filename))) is None
+
+
+def test_integrity_ignores_what_only_check_dists_judges(tmp_path: Path) -> None:
+    """A RECORD that lies or a README that does not render is not the gate's business."""
+    wheel = make_wheel(tmp_path, tampered={f"{NAME}/core.py": b"changed\n"})
+    sdist = make_sdist(tmp_path, meta=metadata(content_type="text/x-rst", body="`broken\n"))
+    assert check_dists([wheel, sdist], expected_version=None) != []
+    assert (check_integrity(wheel), check_integrity(sdist)) == (None, None)
+
+
+def test_integrity_metadata_compared_canonically(tmp_path: Path) -> None:
+    """Name canonicalized and version PEP 440-equal: Example.Pkg 1.0 is example_pkg 1.0.0."""
+    wheel = wheel_bytes("example_pkg", "1.0.0", metadata_name="Example.Pkg", metadata_version="1.0")
+    sdist = sdist_bytes("example_pkg", "1.0.0", metadata_name="EXAMPLE-pkg", metadata_version="1.0")
+    assert (
+        check_integrity(write_dist(tmp_path, "example_pkg-1.0.0-py3-none-any.whl", wheel)) is None
+    )
+    assert check_integrity(write_dist(tmp_path, "example_pkg-1.0.0.tar.gz", sdist)) is None
+
+
+def test_integrity_truncated_sdist(tmp_path: Path) -> None:
+    data = sdist_bytes(payload=b"x = 1\n" * 500)
+    sdist = write_dist(tmp_path, DEMO_SDIST, data[: len(data) // 2])
+    broken(sdist, "is not a readable archive", "ended before the end-of-stream marker")
+
+
+@pytest.mark.parametrize("keep", [0.5, -1], ids=["half", "last-byte"])
+def test_integrity_truncated_wheel(tmp_path: Path, keep: float) -> None:
+    data = wheel_bytes()
+    cut = int(len(data) * keep) if keep > 0 else len(data) - 1
+    wheel = write_dist(tmp_path, DEMO_WHEEL, data[:cut])
+    broken(wheel, "is not a readable archive", "not a zip file")
+
+
+def test_integrity_not_a_zip_wheel(tmp_path: Path) -> None:
+    wheel = write_dist(tmp_path, DEMO_WHEEL, b"wheel " * 100)
+    broken(wheel, "is not a readable archive", "not a zip file")
+
+
+def test_integrity_not_a_gzip_sdist(tmp_path: Path) -> None:
+    sdist = write_dist(tmp_path, DEMO_SDIST, b"sdist " * 50)
+    broken(sdist, "is not a readable archive", "not a gzip file")
+
+
+def test_integrity_wheel_member_corrupt(tmp_path: Path) -> None:
+    """The zip directory is intact but a member's bytes are not (testzip's CRC check)."""
+    data = bytearray(wheel_bytes(payload=b"payload = 1\n" * 50))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:
+        info = archive.getinfo("demo/__init__.py")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    wheel = write_dist(tmp_path, DEMO_WHEEL, bytes(data))
+    broken(wheel, "is not a readable archive", "demo/__init__.py")
+
+
+def test_integrity_wheel_metadata_of_another_version(tmp_path: Path) -> None:
+    wheel = write_dist(tmp_path, DEMO_WHEEL, wheel_bytes(metadata_version="1.2.4"))
+    problem = broken(wheel, "METADATA says demo 1.2.4, not demo 1.2.3")
+    assert "rebuild" in problem.fix
+
+
+def test_integrity_sdist_pkg_info_of_another_name(tmp_path: Path) -> None:
+    sdist = write_dist(tmp_path, DEMO_SDIST, sdist_bytes(metadata_name="other"))
+    problem = broken(sdist, "PKG-INFO says other 1.2.3, not demo 1.2.3")
+    assert "rebuild" in problem.fix
+
+
+def test_integrity_renamed_wheel(tmp_path: Path) -> None:
+    """A good wheel of demo 1.2.3 given another version's file name."""
+    wheel = write_dist(tmp_path, "demo-1.2.4-py3-none-any.whl", wheel_bytes())
+    broken(wheel, "METADATA says demo 1.2.3, not demo 1.2.4")
+
+
+def test_integrity_wheel_without_metadata(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("demo/__init__.py", b"")
+        archive.writestr("demo-1.2.3.dist-info/WHEEL", b"Wheel-Version: 1.0\n")
+        archive.writestr("demo-1.2.3.dist-info/RECORD", b"")
+    wheel = write_dist(tmp_path, DEMO_WHEEL, buffer.getvalue())
+    broken(wheel, "holds no METADATA")
+
+
+def test_integrity_sdist_without_pkg_info(tmp_path: Path) -> None:
+    sdist = make_sdist(tmp_path, "demo-1.2.3.tar.gz", top="demo-1.2.3", pkg_info=False)
+    broken(sdist, "holds no PKG-INFO")
+
+
+def test_integrity_metadata_without_a_version(tmp_path: Path) -> None:
+    meta = "Metadata-Version: 2.1\nName: example-pkg\n"
+    wheel = make_wheel(tmp_path, meta=meta)
+    broken(wheel, "METADATA says example-pkg None, not example-pkg 1.2.3")
+
+
+def test_integrity_invalid_file_name(tmp_path: Path) -> None:
+    wheel = write_dist(tmp_path, "demo_bad-name.whl", wheel_bytes())
+    broken(wheel, "is not a valid distribution file name")

@@ -19,6 +19,7 @@ from release_actions.upload import (
     plan_uploads,
     rate_limit_wait,
 )
+from tests.dists import dist_bytes
 
 
 def local(name: str, data: bytes) -> LocalFile:
@@ -38,10 +39,16 @@ def remote(name: str, data: bytes, *, state: str = "uploaded", digest: bool = Tr
 
 
 def test_local_files_predict_names_and_hash(tmp_path: Path) -> None:
-    (tmp_path / "a b+c.whl").write_bytes(b"data")
-    (files,) = local_files([tmp_path / "a b+c.whl"])
-    assert files.name == "a.b+c.whl"
-    assert files.digest == f"sha256:{hashlib.sha256(b'data').hexdigest()}"
+    wheel_name = "demo-1.2.3+local-py3-none-any.whl"
+    wheel = dist_bytes(wheel_name)
+    (tmp_path / wheel_name).write_bytes(wheel)
+    (tmp_path / "a b+c.txt").write_bytes(b"data")
+    notes, dist = local_files([tmp_path / "a b+c.txt", tmp_path / wheel_name])
+    assert notes.name == "a.b+c.txt"
+    assert notes.digest == f"sha256:{hashlib.sha256(b'data').hexdigest()}"
+    assert dist.name == wheel_name
+    assert dist.size == len(wheel)
+    assert dist.digest == f"sha256:{hashlib.sha256(wheel).hexdigest()}"
 
 
 def test_local_files_refuse_empty_huge_and_colliding(tmp_path: Path) -> None:
