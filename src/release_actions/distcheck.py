@@ -18,11 +18,13 @@ from __future__ import annotations
 import base64
 import csv
 import email.message
+import gzip
 import hashlib
 import io
 import tarfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -715,3 +717,99 @@ def _safe_link(member: str, target: str) -> bool:
         if depth < 1:
             return False
     return True
+
+
+# --------------------------------------------------------------------------- integrity only
+
+_REBUILD = "rebuild the file (build-dists), or leave it out of `files`"
+
+
+def is_dist(path: Path) -> bool:
+    return path.name.endswith((".whl", ".tar.gz"))
+
+
+def require_intact(paths: Sequence[Path], *, action: str) -> None:
+    """Raise :class:`DistCheckError` naming every broken or mislabelled dist among ``paths``."""
+    from release_actions.errors import DistCheckError  # noqa: PLC0415
+
+    problems = [p for p in (check_integrity(path) for path in paths if is_dist(path)) if p]
+    if problems:
+        raise DistCheckError(
+            f"refusing to {action} {len(problems)} broken distribution(s): "
+            + "; ".join(p.message for p in problems),
+            fix=problems[0].fix,
+            file=str(problems[0].file),
+        )
+
+
+def check_integrity(path: Path) -> Problem | None:
+    """Is this wheel or sdist a whole archive whose metadata names what its filename names?
+
+    The check sign, draft-release and add-wheels-to-release run before any request: lighter
+    than :func:`check_dists` (no README rendering, RECORD or layout rules), so a dist from
+    any builder passes unless it is broken or mislabelled.
+    """
+    try:
+        if path.name.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(path.name)
+            data = _wheel_metadata(path)
+            source = "METADATA"
+        else:
+            name, version = parse_sdist_filename(path.name)
+            data = _sdist_metadata(path)
+            source = "PKG-INFO"
+    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        return Problem(path, f"{path.name} is not a valid distribution file name: {exc}", _REBUILD)
+    except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, ValueError, zlib.error) as exc:
+        return Problem(path, f"{path.name} is not a readable archive ({exc})", _REBUILD)
+    if data is None:
+        return Problem(path, f"{path.name} holds no {source}", _REBUILD)
+    raw, _ = parse_email(data)
+    meta_name, meta_version = raw.get("name"), raw.get("version")
+    try:
+        agrees = (
+            meta_name is not None
+            and meta_version is not None
+            and canonicalize_name(meta_name) == name
+            and Version(meta_version) == version
+        )
+    except InvalidVersion:
+        agrees = False
+    if not agrees:
+        return Problem(
+            path,
+            f"{path.name}'s {source} says {meta_name} {meta_version}, not {name} {version}",
+            "do not rename dists after building; rebuild them",
+        )
+    return None
+
+
+def _wheel_metadata(path: Path) -> bytes | None:
+    with zipfile.ZipFile(path) as archive:
+        broken = archive.testzip()
+        if broken is not None:
+            raise ValueError(f"member {broken} is corrupt")
+        for member in archive.namelist():
+            parts = member.split("/")
+            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                return archive.read(member)
+    return None
+
+
+def _sdist_metadata(path: Path) -> bytes | None:
+    # The whole gzip stream first: its trailer (CRC, size) lies past tar's end marker.
+    try:
+        with gzip.open(path) as stream:
+            while stream.read(1 << 20):
+                pass
+    except gzip.BadGzipFile as exc:
+        raise tarfile.ReadError("not a gzip file") from exc
+    found = None
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:  # reading every member finds a truncated archive
+            handle = archive.extractfile(member) if member.isfile() else None
+            data = handle.read() if handle is not None else b""
+            parts = member.name.split("/")
+            if len(parts) == 2 and parts[1] == "PKG-INFO":
+                found = data
+    return found

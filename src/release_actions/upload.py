@@ -255,6 +255,9 @@ def local_files(paths: Sequence[Path]) -> list[LocalFile]:
             )
         by_name[name] = path
         files.append(LocalFile(path, name, size, sha256_of(path)))
+    from release_actions.distcheck import require_intact  # noqa: PLC0415
+
+    require_intact(paths, action="upload")
     return files
 
 

@@ -619,3 +619,23 @@ def test_integrity_metadata_without_a_version(tmp_path: Path) -> None:
 def test_integrity_invalid_file_name(tmp_path: Path) -> None:
     wheel = write_dist(tmp_path, "demo_bad-name.whl", wheel_bytes())
     broken(wheel, "is not a valid distribution file name")
+
+
+def test_integrity_catches_a_cut_gzip_trailer_and_corrupt_deflate(tmp_path: Path) -> None:
+    from tests.dists import sdist_bytes, wheel_bytes  # noqa: PLC0415
+
+    sdist = tmp_path / "demo-1.2.3.tar.gz"
+    sdist.write_bytes(sdist_bytes()[:-4])  # tar is whole; the gzip CRC/size trailer is not
+    problem = check_integrity(sdist)
+    assert problem is not None
+    assert "not a readable archive" in problem.message
+    data = bytearray(wheel_bytes(payload=b"x = 1\n" * 400))
+    wheel = tmp_path / "demo-1.2.3-py3-none-any.whl"
+    found = 0
+    for offset in range(60, 200, 7):  # inside the first (compressed) member
+        broken = bytearray(data)
+        broken[offset] ^= 0xFF
+        wheel.write_bytes(bytes(broken))
+        result = check_integrity(wheel)  # never raises, whatever the damage
+        found += result is not None
+    assert found > 0

@@ -53,6 +53,9 @@ def check_files(files: Sequence[Path]) -> None:
                 "its own `output-dir`",
             )
         seen[path.name] = path
+    from release_actions.distcheck import require_intact  # noqa: PLC0415
+
+    require_intact(files, action="sign")
 
 
 def check_output_dir(output_dir: Path, files: Sequence[Path]) -> None:
