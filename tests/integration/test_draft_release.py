@@ -366,22 +366,14 @@ def test_reset_mid_upload_cleans_the_starter_and_retries(
     assert len(github.requests_for("repos/delete-release-asset")) == 1  # the starter
 
 
-def test_422_race_with_identical_asset_is_skipped(
-    github: GitHubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_422_race_with_identical_asset_is_skipped(github: GitHubStandin, tmp_path: Path) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
     wheel = dist_bytes(WHEEL, payload=b"the = 1\n")
     ws = workspace(tmp_path, {WHEEL: wheel})
-    take = github.faults.take
-    raced: list[str] = []
-
-    def another_job_uploads_first(**kwargs: str | None) -> object:
-        if kwargs["operation_id"] == "repos/upload-release-asset" and not raced:
-            raced.append("done")
-            github.seed_asset(draft.id, name=WHEEL, data=wheel)
-        return take(**kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(github.faults, "take", another_job_uploads_first)
+    github.faults.before(
+        "repos/upload-release-asset",  # another job uploads the same file first
+        lambda: github.seed_asset(draft.id, name=WHEEL, data=wheel),
+    )
     result = run(github, ws, tmp_path, files="dist/*")
     assert result.exit_code == 0, result.stdout
     assert assets_out(result)[0]["action"] == "skipped"
@@ -389,21 +381,15 @@ def test_422_race_with_identical_asset_is_skipped(
     assert stored(github, draft.id) == {WHEEL: sha(wheel)}
 
 
-def test_422_race_with_other_content_is_a_conflict(
-    github: GitHubStandin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_422_race_with_other_content_is_a_conflict(github: GitHubStandin, tmp_path: Path) -> None:
     draft = github.seed_release(tag_name="v1.2.3", draft=True)
     ours = dist_bytes(WHEEL, payload=b"ours = 1\n")
     theirs = dist_bytes(WHEEL, payload=b"theirs = 1\n")
     ws = workspace(tmp_path, {WHEEL: ours})
-    take = github.faults.take
-
-    def another_job_uploads_first(**kwargs: str | None) -> object:
-        if kwargs["operation_id"] == "repos/upload-release-asset" and not draft.assets:
-            github.seed_asset(draft.id, name=WHEEL, data=theirs)
-        return take(**kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(github.faults, "take", another_job_uploads_first)
+    github.faults.before(
+        "repos/upload-release-asset",  # another job uploads other bytes under our name first
+        lambda: github.seed_asset(draft.id, name=WHEEL, data=theirs),
+    )
     assert_failed(run(github, ws, tmp_path, files="dist/*"), "uploaded meanwhile", "other content")
     assert stored(github, draft.id) == {WHEEL: sha(theirs)}
 

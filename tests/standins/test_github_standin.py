@@ -672,3 +672,22 @@ def test_name_prediction_needs_no_server_dependencies() -> None:
         "assert 'openapi_core' not in sys.modules and 'werkzeug' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_before_action_runs_once_ahead_of_the_matching_request(
+    github_standin: GitHubStandin,
+) -> None:
+    """``faults.before`` models another job acting just before our request is served."""
+    calls: list[str] = []
+
+    def other_job() -> None:
+        calls.append("ran")
+        github_standin.seed_release(tag_name="v9.9.9", draft=True)
+
+    github_standin.faults.before("repos/list-releases", other_job)
+    repo = Github(base_url=github_standin.api_url, auth=Auth.Token(github_standin.token)).get_repo(
+        github_standin.repository
+    )
+    assert [r.tag_name for r in repo.get_releases()] == ["v9.9.9"]  # seen by this very request
+    assert [r.tag_name for r in repo.get_releases()] == ["v9.9.9"]
+    assert calls == ["ran"]

@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -77,6 +77,7 @@ class FaultPlan:
         self.bytes_per_second: float | None = None
         self.writes_per_minute: int | None = None
         self._writes: deque[float] = deque()
+        self._before: list[tuple[str, Callable[[], object], list[int]]] = []
 
     # -- configuration ------------------------------------------------------------------
     def status(
@@ -140,9 +141,19 @@ class FaultPlan:
             self.writes_per_minute = per_minute
             self._writes.clear()
 
+    def before(self, route: str, action: Callable[[], object], *, times: int = 1) -> None:
+        """Run ``action`` when a matching request arrives, before it is served.
+
+        Models another job acting at that moment (e.g. uploading the same asset first, for
+        a 422 ``already_exists`` race).
+        """
+        with self._lock:
+            self._before.append((route, action, [times]))
+
     def clear(self) -> None:
         """Remove every fault, latency, bandwidth and write-rate setting."""
         with self._lock:
+            self._before.clear()
             self._faults.clear()
             self._latency.clear()
             self.bytes_per_second = None
@@ -157,7 +168,17 @@ class FaultPlan:
             return [f for f in self._faults if f.times is None or f.fired < f.times]
 
     def take(self, *, operation_id: str | None, method: str, path: str) -> Fault | None:
-        """The next fault for this request, counting it as fired."""
+        """The next fault for this request, counting it as fired (after ``before`` actions)."""
+        actions = []
+        with self._lock:
+            for route, action, left in self._before:
+                if left[0] > 0 and route_matches(
+                    route, operation_id=operation_id, method=method, path=path
+                ):
+                    left[0] -= 1
+                    actions.append(action)
+        for action in actions:  # outside the lock: actions may use the stand-in's state
+            action()
         with self._lock:
             for fault in self._faults:
                 if fault.times is not None and fault.fired >= fault.times:
