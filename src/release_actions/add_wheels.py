@@ -233,14 +233,8 @@ def run(
         if inputs.dry_run:
             results = dry_run_results(plan)
         else:
-            uploader = Uploader(
-                token=target.token,
-                api_url=target.api_url,
-                release_url=release.url,
-                upload_url=release.upload_url,
-                concurrency=inputs.concurrency,
-                overwrite=inputs.overwrite,
-                log=log,
+            uploader = Uploader.for_release(
+                target, release, concurrency=inputs.concurrency, overwrite=inputs.overwrite, log=log
             )
             results = uploader.execute(plan)
         return AddWheelsOutputs(

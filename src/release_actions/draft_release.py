@@ -401,14 +401,8 @@ def run(
                 log=log,
             )
             log(f"created draft release {draft.id} for {inputs.tag} at {commitish or inputs.tag}")
-        uploader = Uploader(
-            token=target.token,
-            api_url=target.api_url,
-            release_url=draft.url,
-            upload_url=draft.upload_url,
-            concurrency=inputs.concurrency,
-            overwrite=inputs.overwrite,
-            log=log,
+        uploader = Uploader.for_release(
+            target, draft, concurrency=inputs.concurrency, overwrite=inputs.overwrite, log=log
         )
         results = uploader.execute(plan)
         return DraftReleaseOutputs(

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from github.GitRelease import GitRelease
     from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
+    from release_actions.releases import GitHubTarget
+
 #: GitHub refuses assets of 2 GiB or more.
 MAX_ASSET_BYTES = 2 * 1024**3
 #: Pace of writes once GitHub has answered with a secondary rate limit (80 per minute).
@@ -416,6 +418,27 @@ class _Worker:
 
 class Uploader:
     """Runs a :class:`Plan` against one release; see the module docstring."""
+
+    @classmethod
+    def for_release(
+        cls,
+        target: GitHubTarget,
+        release: GitRelease,
+        *,
+        concurrency: int,
+        overwrite: bool,
+        log: Callable[[str], None],
+    ) -> Uploader:
+        """An uploader for ``release`` of ``target``'s repository."""
+        return cls(
+            token=target.token,
+            api_url=target.api_url,
+            release_url=release.url,
+            upload_url=release.upload_url,
+            concurrency=concurrency,
+            overwrite=overwrite,
+            log=log,
+        )
 
     def __init__(
         self,
