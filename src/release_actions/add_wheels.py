@@ -56,6 +56,7 @@ from release_actions.upload import (
     Uploader,
     assets_json,
     assets_of,
+    check_concurrency,
     dry_run_results,
     local_files,
     plan_uploads,
@@ -200,8 +201,7 @@ def run(
         raise TagError("no tag given", fix="set the `tag` input")
     if not inputs.files:
         raise InputError("`files` is empty", fix="list the files to add in `files`")
-    if not 1 <= inputs.concurrency <= 16:
-        raise InputError(f"concurrency {inputs.concurrency} is outside 1-16", fix="choose 1-16")
+    check_concurrency(inputs.concurrency)
     version = version_of_tag(inputs.tag, inputs.tag_prefix)
     if version is None:
         raise TagError(

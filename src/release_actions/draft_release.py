@@ -46,11 +46,13 @@ from release_actions.releases import (
 from release_actions.runner import InputSpec, OutputSpec
 from release_actions.step import Context, Step, StepResult
 from release_actions.upload import (
+    MAX_CONCURRENCY,
     AssetResult,
     Plan,
     Uploader,
     assets_json,
     assets_of,
+    check_concurrency,
     dry_run_results,
     local_files,
     plan_uploads,
@@ -81,11 +83,11 @@ OVERWRITE_INPUT = InputSpec(
 )
 CONCURRENCY_INPUT = InputSpec(
     "concurrency",
-    "Files uploaded at the same time (1-16).",
+    f"Files uploaded at the same time (1-{MAX_CONCURRENCY}).",
     default="4",
     kind="integer",
     minimum=1,
-    maximum=16,
+    maximum=MAX_CONCURRENCY,
 )
 DRY_RUN_INPUT = InputSpec(
     "dry-run",
@@ -349,8 +351,7 @@ def run(
 
     if not inputs.tag:
         raise TagError("no tag given", fix="run on a tag push, or set the `tag` input")
-    if not 1 <= inputs.concurrency <= 16:
-        raise InputError(f"concurrency {inputs.concurrency} is outside 1-16", fix="choose 1-16")
+    check_concurrency(inputs.concurrency)
     version = version_of_tag(inputs.tag, inputs.tag_prefix)
     prerelease = _resolve_prerelease(inputs, version)
     _check_dist_versions(inputs.files, version, inputs.tag)

@@ -62,6 +62,19 @@ if TYPE_CHECKING:
 
     from release_actions.releases import GitHubTarget
 
+#: Parallel uploads the steps allow (more only trips GitHub's secondary rate limits).
+MAX_CONCURRENCY = 16
+
+
+def check_concurrency(concurrency: int) -> None:
+    """The bound every uploading step's ``concurrency`` input declares, for direct callers too."""
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UploadError(
+            f"concurrency {concurrency} is outside 1-{MAX_CONCURRENCY}",
+            fix=f"choose 1-{MAX_CONCURRENCY}",
+        )
+
+
 #: GitHub refuses assets of 2 GiB or more.
 MAX_ASSET_BYTES = 2 * 1024**3
 #: Pace of writes once GitHub has answered with a secondary rate limit (80 per minute).
