@@ -5,7 +5,7 @@ Example::
     .venv/bin/python -m benchmarks.sign            # 200 files, 100 ms, concurrency 16 (the step's default)
     .venv/bin/python -m benchmarks.sign --files 50 --latency 0.05 --concurrency 16
 
-"Ours" is :func:`release_actions.sign.run` (bundles only: provenance, attestations and
+"Ours" is :func:`release_actions.actions.sign.run` (bundles only: provenance, attestations and
 verification off, so both sides do the same work) with its thread pool sharing one
 certificate; the baseline signs the same files one after another with one sigstore
 ``Signer`` — what a loop over ``sigstore sign`` in one process does. Both run against the
@@ -22,9 +22,9 @@ from pathlib import Path
 from sigstore.oidc import IdentityToken
 
 from benchmarks.common import Figure, print_table
-from release_actions.sign import SignInputs, run
+from release_actions.actions.sign import SignInputs, run
 from release_actions.signing.tokens import GivenToken
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.sigstore import SigstoreStandin
 
 TARGET = 8.0
 

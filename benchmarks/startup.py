@@ -10,7 +10,7 @@ Target: <= 0.3 s per step.
 from __future__ import annotations
 
 from benchmarks.common import BIN, Figure, median_seconds, print_table, run
-from release_actions.cli import STEP_MODULES
+from release_actions.registry import STEP_MODULES
 
 TARGET = 0.3
 

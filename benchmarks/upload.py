@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING
 
 from github import Auth, Github
 
-import release_actions.standins.github as standins  # lazy: the child loads no server code
+import release_actions_dev.standins.github as standins  # lazy: the child loads no server code
 from benchmarks.common import ROOT, Figure, print_table
-from release_actions.upload import Uploader, local_files, plan_uploads
+from release_actions.github.plan import local_files, plan_uploads
+from release_actions.github.upload import Uploader
 
 if TYPE_CHECKING:
-    from release_actions.standins.github import GitHubStandin
+    from release_actions_dev.standins.github import GitHubStandin
 
 SPEED_TARGET = 8.0
 RSS_TARGET_MB = 100.0

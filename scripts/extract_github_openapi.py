@@ -12,7 +12,7 @@ unmodified otherwise, to ``src/release_actions/standins/github/spec/github-rest-
 The pinned version and the tarball's sha256 go into ``info.x-extracted-from``. The licence
 text from the tarball is written to ``spec/NOTICE``. Shims for known spec-vs-reality gaps
 are NOT applied here: they are applied at load time, to the validation copy only (see
-``release_actions.standins.github.openapi``).
+``release_actions_dev.standins.github.openapi``).
 """
 
 from __future__ import annotations

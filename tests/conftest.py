@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
 
 pytest_plugins = ["tests.standins.sigstore_conftest"]
 

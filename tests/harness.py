@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from release_actions import rehearse
-from release_actions.rehearse import StepRun, parse_outputs
+from release_actions_dev import runner
+from release_actions_dev.runner import StepRun, parse_outputs
 
 __all__ = ["StepRun", "assert_failed", "parse_outputs", "run_step"]
 
@@ -30,7 +30,7 @@ def run_step(
 ) -> StepRun:
     """Run ``step`` in this process through the runner contract; fresh file commands each time."""
     files = tmp / f"file_commands-{step}-{len(list(tmp.glob('file_commands-*')))}"
-    return rehearse.run_step(
+    return runner.run_step(
         step,
         inputs,
         workspace=workspace,

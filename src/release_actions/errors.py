@@ -2,7 +2,7 @@
 
 Each carries the fix and, where one exists, the file and line to annotate. The single
 place that turns them into an annotation, a summary line and exit code 1 is
-:func:`release_actions.runner.Runner.fail`, called from :mod:`release_actions.cli`.
+:func:`release_actions.contract.runner.Runner.fail`, called from :mod:`release_actions.cli`.
 
 Example::
 

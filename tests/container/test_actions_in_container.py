@@ -36,11 +36,11 @@ from typing import Any
 import pytest
 import yaml
 
-from release_actions import metadata
-from release_actions.cli import STEP_MODULES
-from release_actions.rehearse import StepRun, parse_outputs
-from release_actions.standins.github import GitHubStandin
-from release_actions.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
+from release_actions import registry as metadata
+from release_actions.registry import STEP_MODULES
+from release_actions_dev.runner import StepRun, parse_outputs
+from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 from tests.harness import run_step
 from tests.projects import DEFAULT_EPOCH, make_project
 

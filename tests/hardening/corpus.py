@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from release_actions.standins.github import GitHubStandin
-from release_actions.standins.github.state import GitRef
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.github.state import GitRef
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import sdist_bytes, wheel_bytes
 from tests.projects import make_project
 

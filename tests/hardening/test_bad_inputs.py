@@ -68,7 +68,7 @@ CASES: list[Case] = [
         "verify-tag",
         "no-tag-on-branch-push",
         {"tag": ""},
-        ("no tag to verify", "refs/heads/main"),
+        ("no tag given", "refs/heads/main"),
         env={"GITHUB_REF": "refs/heads/main"},
     ),
     Case("verify-tag", "boolean-yes", {"allow-local": "yes"}, ("'yes', which is not a boolean",)),
@@ -316,7 +316,7 @@ CASES: list[Case] = [
         AW,
         "dotdot-in-wheel-name",
         {"files": "dist/*"},
-        ("..-1.2.3-py3-none-any.whl is project",),
+        ("..-1.2.3-py3-none-any.whl spells its name", "normalised"),
         files={"..-1.2.3-py3-none-any.whl": dist_bytes("..-1.2.3-py3-none-any.whl")},
         hook=draft_release,
     ),
@@ -390,7 +390,11 @@ for _step, _action in (("sign", "sign"), (DR, "upload"), (AW, "upload")):
                 _step,
                 f"{_id}",
                 {"files": "dist/*"},
-                (_name, f"refusing to {_action} 1 broken distribution(s)", *_fragments),
+                (
+                    _name,
+                    f"refusing to {_action} 1 broken or mislabelled distribution(s)",
+                    *_fragments,
+                ),
                 files={_name: _data},
                 hook=draft_release if _step == AW and _name != SDIST else None,
             )
@@ -451,7 +455,7 @@ def test_bad_input_is_refused_without_side_effects(
 
 
 def test_corpus_is_large_and_covers_every_step() -> None:
-    from release_actions.cli import STEP_MODULES  # noqa: PLC0415
+    from release_actions.registry import STEP_MODULES  # noqa: PLC0415
 
     assert len(CASES) >= 40
     assert {c.step for c in CASES} == set(STEP_MODULES)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
 from tests.hardening.corpus import TAG, github_env, make_workspace, seed_tag
 from tests.harness import StepRun, run_step

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
+from release_actions.actions.verify_tag import parse_tag
+from release_actions.contract import Inputs, InputSpec, Runner
+from release_actions.contract.files import resolve_files
 from release_actions.errors import InputError, TagError
-from release_actions.files import resolve_files
-from release_actions.runner import Inputs, InputSpec, Runner
-from release_actions.verify_tag import parse_tag
 from tests.harness import parse_outputs
 
 PREFIXES = st.sampled_from(["v", "", "release-", "pkg@", "V"])

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin, github_standin_fixture
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.hardening.corpus import BRANCH_EVENT, TAG, make_workspace, seed_tag
 from tests.harness import StepRun, run_step

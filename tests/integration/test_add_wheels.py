@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
 from tests.dists import dist_bytes
 from tests.integration.test_draft_release import (
     SDIST,

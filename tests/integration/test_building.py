@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.building import BuildError, ProjectError, build_dists, normalize_sdist
-from release_actions.distcheck import check_dists
+from release_actions.build.builder import BuildError, ProjectError, build_dists, normalize_sdist
+from release_actions.build.checks import check_dists
 from tests.projects import DEFAULT_EPOCH, Backend, make_project
 
 SDIST = "example_pkg-1.2.3.tar.gz"

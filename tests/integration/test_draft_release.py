@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin, github_standin_fixture
-from release_actions.standins.github.state import GitRef
+from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.github.state import GitRef
 from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.rehearse import bundled_example, main, rehearse
+from release_actions_dev.rehearse import bundled_example, main, rehearse
 from tests.projects import make_project
 
 pytestmark = pytest.mark.slow

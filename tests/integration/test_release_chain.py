@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.standins.github import GitHubStandin
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.harness import StepRun, assert_failed, run_step
 from tests.projects import make_project, run_git
 

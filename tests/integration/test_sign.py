@@ -18,7 +18,7 @@ from pypi_attestations import Attestation
 from sigstore.models import Bundle
 from sigstore.verify import Verifier, policy
 
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 

@@ -14,11 +14,11 @@ from sigstore.models import Bundle
 from sigstore.oidc import IdentityToken
 from sigstore.verify import Verifier
 
+from release_actions.actions.verify import VerifyInputs, run
 from release_actions.signing.errors import VerificationFailed
 from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.verification import verify_files
-from release_actions.standins.sigstore import SigstoreStandin
-from release_actions.verify import VerifyInputs, run
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 

@@ -100,7 +100,7 @@ def test_no_tag_on_branch_push(tmp_path: Path) -> None:
         tmp=tmp_path,
         extra_env={"GITHUB_REF": "refs/heads/main"},
     )
-    assert_failed(result, "no tag to verify", "refs/heads/main", "tags:")
+    assert_failed(result, "no tag given", "refs/heads/main", "tags:")
 
 
 @pytest.mark.parametrize(

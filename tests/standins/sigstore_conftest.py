@@ -32,7 +32,7 @@ import pytest
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 
-from release_actions.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
+from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 
 
 @pytest.fixture

@@ -23,14 +23,14 @@ import requests
 from github import Auth, BadCredentialsException, Github, GithubException, UnknownObjectException
 from github.GithubRetry import GithubRetry
 
-from release_actions.standins.github import (
+from release_actions_dev.standins.github import (
     GitHubStandin,
     SpecViolationError,
     github_asset_name,
     github_standin_fixture,
 )
-from release_actions.standins.github.app import ROUTES
-from release_actions.standins.github.openapi import load_spec, spec_version
+from release_actions_dev.standins.github.app import ROUTES
+from release_actions_dev.standins.github.openapi import load_spec, spec_version
 
 
 def client(standin: GitHubStandin, token: str | None = None, **options: Any) -> Github:
@@ -667,7 +667,7 @@ def test_recorded_json_bodies(github_standin: GitHubStandin) -> None:
 def test_name_prediction_needs_no_server_dependencies() -> None:
     code = (
         "import sys\n"
-        "from release_actions.standins.github import github_asset_name\n"
+        "from release_actions_dev.standins.github import github_asset_name\n"
         "assert github_asset_name('a b.whl') == 'a.b.whl'\n"
         "assert 'openapi_core' not in sys.modules and 'werkzeug' not in sys.modules\n"
     )

@@ -25,8 +25,8 @@ from sigstore.oidc import ExpiredIdentity, IdentityError, IdentityToken, Issuer,
 from sigstore.sign import SigningContext
 from sigstore.verify import Verifier, policy
 
-from release_actions.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
-from release_actions.standins.sigstore.rekor import MerkleTree
+from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
+from release_actions_dev.standins.sigstore.rekor import MerkleTree
 
 ARTIFACT = b"example-1.0.0.tar.gz contents\n"
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release_actions.assetnames import stored_asset_name
 from release_actions.errors import InputError
-from release_actions.standins.github.names import github_asset_name
+from release_actions.github.assetnames import stored_asset_name
+from release_actions_dev.standins.github.names import github_asset_name
 
 
 @pytest.mark.parametrize(

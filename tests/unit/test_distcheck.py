@@ -12,8 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from release_actions.distcheck import Problem, check_dists, check_integrity, sha256_file
+from release_actions.build.checks import check_dists
+from release_actions.dists import DistFile, InvalidDistName, Problem, sha256_file
 from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
+
+
+def check_integrity(path: Path) -> Problem | None:
+    """What sign and upload refuse: a malformed dist name, or the model's integrity problem."""
+    try:
+        dist = DistFile.parse(path)
+    except InvalidDistName as exc:
+        return Problem(path, exc.message, exc.fix or "")
+    assert dist is not None
+    return dist.integrity_problem()
+
 
 NAME = "example_pkg"
 VERSION = "1.2.3"

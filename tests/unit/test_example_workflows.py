@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from release_actions import metadata
-from release_actions.cli import STEP_MODULES
+from release_actions import registry as metadata
+from release_actions.registry import STEP_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from release_actions.contract.files import resolve_files
 from release_actions.errors import InputError
-from release_actions.files import resolve_files
 
 
 @pytest.fixture

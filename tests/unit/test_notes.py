@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from release_actions.releases import (
+from release_actions.actions.common import version_of_tag
+from release_actions.github.notes import (
     MAX_BODY_CHARS,
     changelog_section,
     detect_changelog,
     truncate_body,
-    version_of_tag,
 )
 
 KEEP_A_CHANGELOG = """\

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from release_actions import metadata
-from release_actions.cli import STEP_MODULES, load_step
+from release_actions import registry as metadata
+from release_actions.registry import STEP_MODULES, load_step
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "pin-images"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from release_actions.contract import Inputs, InputSpec, Runner
 from release_actions.errors import InputError, VersionMismatchError
-from release_actions.runner import Inputs, InputSpec, Runner
 from tests.harness import parse_outputs
 
 SPECS = (

@@ -60,12 +60,12 @@ def test_provenance_name() -> None:
 
 
 def test_statement_shape() -> None:
-    build = BuildContext.from_environ(
-        {"GITHUB_REPOSITORY": "octo/example", "GITHUB_SHA": "abc", "GITHUB_REF": "refs/tags/v1",
-         "GITHUB_WORKFLOW_REF": "octo/example/.github/workflows/release.yml@refs/tags/v1",
-         "GITHUB_RUN_ID": "42", "GITHUB_EVENT_NAME": "push"},
-        claims={"runner_environment": "github-hosted"},
-    )  # fmt: skip
+    build = BuildContext(
+        repository="octo/example", sha="abc", ref="refs/tags/v1",
+        workflow_ref="octo/example/.github/workflows/release.yml@refs/tags/v1",
+        run_id="42", event_name="push",
+    ).completed(claims={"runner_environment": "github-hosted", "sha": "not-this"})  # fmt: skip
+    assert build.sha == "abc"  # the runner's variables win over the token's claims
     statement = provenance_statement([("a.whl", "00" * 32)], build)
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
     assert statement["subject"] == [{"name": "a.whl", "digest": {"sha256": "00" * 32}}]

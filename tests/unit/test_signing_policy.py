@@ -8,7 +8,7 @@ from sigstore.oidc import IdentityToken
 
 from release_actions.errors import InputError
 from release_actions.signing.policy import ExpectedIdentity, SANPrefix
-from release_actions.standins.sigstore import SigstoreStandin
+from release_actions_dev.standins.sigstore import SigstoreStandin
 
 pytest_plugins = ["tests.standins.sigstore_conftest"]
 

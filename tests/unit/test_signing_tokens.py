@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Any
 
 import pytest
 
+from release_actions.contract import GitHubEnv
 from release_actions.signing.errors import IdentityTokenError
 from release_actions.signing.tokens import SigningIdentity, ambient_github_source, token_claims
 
@@ -63,17 +65,25 @@ def test_malformed_tokens(token: str) -> None:
 
 
 def test_ambient_source_explains_each_missing_token() -> None:
+    def source_for(environ: dict[str, str], event: dict[str, Any], **kwargs: Any) -> Any:
+        env = GitHubEnv.from_environ(environ)
+        return ambient_github_source(
+            on_actions=env.actions, event_name=env.event_name, event=event,
+            request_url=env.id_token_request_url, request_token=env.id_token_request_token,
+            **kwargs,
+        )  # fmt: skip
+
     with pytest.raises(IdentityTokenError, match="not GitHub Actions"):
-        ambient_github_source({}, event={})
+        source_for({}, event={})
     with pytest.raises(IdentityTokenError, match="id-token: write"):
-        ambient_github_source({"GITHUB_ACTIONS": "true"}, event={})
+        source_for({"GITHUB_ACTIONS": "true"}, event={})
     fork = {"pull_request": {"head": {"repo": {"full_name": "m/x", "fork": True}},
                              "base": {"repo": {"full_name": "o/x"}}}}  # fmt: skip
     env = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request"}
     with pytest.raises(IdentityTokenError, match="fork m/x"):
-        ambient_github_source(env, event=fork)
+        source_for(env, event=fork)
     masked: list[str] = []
-    source = ambient_github_source(
+    source = source_for(
         {**env, "GITHUB_EVENT_NAME": "pull_request_target", "ACTIONS_ID_TOKEN_REQUEST_URL": "http://x",
          "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "secret"},
         event=fork, mask=masked.append,

@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 
 from release_actions.errors import AssetConflictError, UploadError
-from release_actions.upload import (
-    DEFAULT_RATE_LIMIT_WAIT,
+from release_actions.github.plan import (
     MAX_ASSET_BYTES,
-    PACED_WRITE_INTERVAL,
     LocalFile,
     RemoteAsset,
-    WriteGate,
     local_files,
     plan_uploads,
+)
+from release_actions.github.retry import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    PACED_WRITE_INTERVAL,
+    WriteGate,
     rate_limit_wait,
 )
 from tests.dists import dist_bytes
@@ -52,7 +54,7 @@ def test_local_files_predict_names_and_hash(tmp_path: Path) -> None:
 
 
 def test_local_files_refuse_empty_huge_and_colliding(tmp_path: Path) -> None:
-    empty = tmp_path / "empty.whl"
+    empty = tmp_path / "empty.txt"
     empty.touch()
     with pytest.raises(UploadError, match="empty"):
         local_files([empty])
@@ -101,11 +103,10 @@ def test_rate_limit_wait() -> None:
     assert wait == 1.0
 
 
-def test_write_gate_pauses_then_paces(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_gate_pauses_then_paces() -> None:
     now = [100.0]
     slept: list[float] = []
-    monkeypatch.setattr("release_actions.upload.time.sleep", slept.append)
-    gate = WriteGate(clock=lambda: now[0])
+    gate = WriteGate(clock=lambda: now[0], sleep=slept.append)
     gate.acquire()
     gate.acquire()
     assert slept == []  # unpaced until GitHub says no

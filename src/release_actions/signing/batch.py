@@ -26,15 +26,16 @@ import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
+
+from cryptography.x509 import Certificate
+from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
+from sigstore.oidc import ExpiredIdentity, IdentityError, IdentityToken
+from sigstore.sign import Signer, SigningContext
 
 from release_actions.signing.errors import IdentityTokenError, SigningError
 from release_actions.signing.retry import http_status, is_transient, retrying
 from release_actions.signing.tokens import SigningIdentity, TokenSource
-
-if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-    from sigstore.sign import Signer, SigningContext
 
 T = TypeVar("T")
 
@@ -82,9 +83,6 @@ class SignerPool:
         return self.identity
 
     def _new_signer(self, *, first: bool) -> None:
-        from sigstore._internal.fulcio.client import FulcioClientError  # noqa: PLC0415
-        from sigstore.oidc import IdentityError, IdentityToken  # noqa: PLC0415
-        from sigstore.sign import Signer  # noqa: PLC0415
 
         raw = self._tokens.fetch()
         identity = SigningIdentity.from_token(raw)
@@ -164,8 +162,6 @@ class SignerPool:
         certificate: Callable[[T], Certificate],
     ) -> T:
         """``operation(signer)``, retried on transient failures, refreshed on expiry."""
-        from sigstore._internal.fulcio.client import ExpiredCertificate  # noqa: PLC0415
-        from sigstore.oidc import ExpiredIdentity  # noqa: PLC0415
 
         for _ in range(MAX_REFRESHES + 1):
             generation, signer = self._current()

@@ -9,26 +9,14 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from release_actions.dists import is_dist, require_intact
 from release_actions.errors import InputError
 from release_actions.signing.errors import SigningError
-
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
-
-
-def is_dist(path: Path) -> bool:
-    """A wheel or sdist by its name (``.zip`` sdists are legacy but still parse)."""
-    return path.name.endswith(DIST_SUFFIXES)
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def check_files(files: Sequence[Path]) -> None:
@@ -53,7 +41,6 @@ def check_files(files: Sequence[Path]) -> None:
                 "its own `output-dir`",
             )
         seen[path.name] = path
-    from release_actions.distcheck import require_intact  # noqa: PLC0415
 
     require_intact(files, action="sign")
 

@@ -17,24 +17,24 @@ and implements its ``VerificationPolicy`` protocol (``verify(cert)`` raising
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from cryptography.x509 import (
+    Certificate,
+    ExtensionNotFound,
+    RFC822Name,
+    SubjectAlternativeName,
+    UniformResourceIdentifier,
+)
+from sigstore.errors import VerificationError
+from sigstore.verify import policy
+from sigstore.verify.policy import OIDCIssuer, VerificationPolicy
 
 from release_actions.errors import InputError
 from release_actions.signing.tokens import GITHUB_OIDC_ISSUER, GITHUB_URL
 
-if TYPE_CHECKING:
-    from cryptography.x509 import Certificate
-    from sigstore.verify.policy import VerificationPolicy
-
 
 def certificate_sans(cert: Certificate) -> list[str]:
     """URI and e-mail SANs of a certificate."""
-    from cryptography.x509 import (  # noqa: PLC0415
-        ExtensionNotFound,
-        RFC822Name,
-        SubjectAlternativeName,
-        UniformResourceIdentifier,
-    )
 
     try:
         ext = cert.extensions.get_extension_for_class(SubjectAlternativeName).value
@@ -54,8 +54,6 @@ class SANPrefix:
     issuer: str | None = None
 
     def verify(self, cert: Certificate) -> None:
-        from sigstore.errors import VerificationError  # noqa: PLC0415
-        from sigstore.verify.policy import OIDCIssuer  # noqa: PLC0415
 
         if self.issuer:
             OIDCIssuer(self.issuer).verify(cert)
@@ -130,7 +128,6 @@ class ExpectedIdentity:
         return f"{who} (issuer {self.issuer}{extra})"
 
     def policy(self) -> VerificationPolicy:
-        from sigstore.verify import policy  # noqa: PLC0415
 
         children: list[VerificationPolicy] = []
         if self.san is not None:

@@ -4,7 +4,7 @@ Example::
 
     statement = provenance_statement(
         [("example-1.0.tar.gz", "9f86d0…"), ("example-1.0-py3-none-any.whl", "2c26b4…")],
-        BuildContext.from_environ(os.environ, claims={}),
+        BuildContext(repository="octo/example", ref="refs/tags/v1.0").completed(claims={}),
     )
     provenance_name([Path("dist/example-1.0.tar.gz")], label="cp313")
     # 'example-1.0-cp313.intoto.jsonl'
@@ -15,17 +15,19 @@ workflow (repository URL, path, ref), internal ones the trigger and runner; the 
 commit is the resolved dependency; ``runDetails.builder.id`` is the workflow that signs
 (``https://github.com/<job_workflow_ref>``, the identity in the certificate) and
 ``metadata.invocationId`` the run attempt's URL. Values come from the runner's
-``GITHUB_*`` variables, falling back to the token's claims.
+``GITHUB_*`` variables (as the runner contract read them), falling back to the token's
+claims.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
+from release_actions.dists import dists_of
 from release_actions.errors import InputError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -47,6 +49,21 @@ class Statement(TypedDict):
     predicate: dict[str, Any]
 
 
+#: Fields a GitHub Actions OIDC token also carries, as claims of the same name.
+_FROM_CLAIMS = (
+    "repository",
+    "workflow_ref",
+    "ref",
+    "sha",
+    "event_name",
+    "run_id",
+    "run_attempt",
+    "repository_id",
+    "repository_owner_id",
+    "runner_environment",
+)
+
+
 @dataclass(frozen=True)
 class BuildContext:
     """What the provenance says about the run; empty strings where unknown."""
@@ -64,26 +81,15 @@ class BuildContext:
     repository_owner_id: str = ""
     runner_environment: str = ""
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str], *, claims: Mapping[str, Any]) -> BuildContext:
-        def pick(variable: str, claim: str) -> str:
-            value = environ.get(variable) or claims.get(claim) or ""
-            return str(value)
-
-        workflow_ref = pick("GITHUB_WORKFLOW_REF", "workflow_ref")
-        return cls(
-            server_url=environ.get("GITHUB_SERVER_URL") or "https://github.com",
-            repository=pick("GITHUB_REPOSITORY", "repository"),
-            workflow_ref=workflow_ref,
-            job_workflow_ref=str(claims.get("job_workflow_ref") or workflow_ref),
-            ref=pick("GITHUB_REF", "ref"),
-            sha=pick("GITHUB_SHA", "sha"),
-            event_name=pick("GITHUB_EVENT_NAME", "event_name"),
-            run_id=pick("GITHUB_RUN_ID", "run_id"),
-            run_attempt=pick("GITHUB_RUN_ATTEMPT", "run_attempt"),
-            repository_id=pick("GITHUB_REPOSITORY_ID", "repository_id"),
-            repository_owner_id=pick("GITHUB_REPOSITORY_OWNER_ID", "repository_owner_id"),
-            runner_environment=pick("RUNNER_ENVIRONMENT", "runner_environment"),
+    def completed(self, claims: Mapping[str, Any]) -> BuildContext:
+        """Empty fields filled from the identity token's claims (same names, lower case)."""
+        values = {name: getattr(self, name) or str(claims.get(name) or "") for name in _FROM_CLAIMS}
+        job_workflow_ref = str(claims.get("job_workflow_ref") or values["workflow_ref"])
+        return replace(
+            self,
+            server_url=self.server_url or "https://github.com",
+            job_workflow_ref=job_workflow_ref,
+            **values,
         )
 
     @property
@@ -142,27 +148,6 @@ def provenance_statement(files: Sequence[tuple[str, str]], build: BuildContext) 
     }
 
 
-def dist_name_version(path: Path) -> tuple[str, str] | None:
-    """``(name, version)`` of a wheel or sdist from its file name; None for other files."""
-    from packaging.utils import (  # noqa: PLC0415
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
-
-    try:
-        if path.name.endswith(".whl"):
-            name, version, *_ = parse_wheel_filename(path.name)
-        elif path.name.endswith((".tar.gz", ".zip")):
-            name, version = parse_sdist_filename(path.name)
-        else:
-            return None
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return str(name), str(version)
-
-
 def provenance_name(files: Sequence[Path], *, label: str | None = None) -> str:
     """``<name>-<version>[-<label>].intoto.jsonl`` from the dists among ``files``."""
     if label is not None and not _LABEL.match(label):
@@ -170,7 +155,7 @@ def provenance_name(files: Sequence[Path], *, label: str | None = None) -> str:
             f"provenance-label {label!r} is not a simple tag",
             fix="use letters, digits, dots and underscores, e.g. `cp313`",
         )
-    found = {nv for nv in map(dist_name_version, files) if nv is not None}
+    found = {(str(d.project), str(d.version)) for d in dists_of(files)}
     if not found:
         raise InputError(
             "`provenance: true` needs a wheel or sdist among `files` to name the provenance "

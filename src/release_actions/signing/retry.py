@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import requests
+import stamina
+
 T = TypeVar("T")
 
 #: Attempts in all (the first and four retries), and the backoff bounds in seconds.
@@ -26,7 +29,6 @@ TIMEOUT = 90.0
 
 def http_status(exc: BaseException) -> int | None:
     """The HTTP status behind a sigstore or requests error, if any."""
-    import requests  # noqa: PLC0415
 
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -40,7 +42,6 @@ def http_status(exc: BaseException) -> int | None:
 
 def is_transient(exc: Exception) -> bool:
     """5xx, 429, connection resets and timeouts; nothing that a retry cannot change."""
-    import requests  # noqa: PLC0415
 
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
         return True
@@ -56,7 +57,6 @@ def retrying(
     attempts: int = ATTEMPTS,
 ) -> T:
     """``call()``, retried with exponential backoff and jitter (stamina) while transient."""
-    import stamina  # noqa: PLC0415
 
     for attempt in stamina.retry_context(
         on=is_transient,

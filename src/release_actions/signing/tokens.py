@@ -2,7 +2,8 @@
 
 Example::
 
-    source = ambient_github_source(environ, event=github.event(), mask=runner.mask)
+    source = ambient_github_source(on_actions=True, event_name="push", event={},
+                                   request_url=url, request_token=request, mask=runner.mask)
     token = source.fetch()                      # masked before it is returned
     identity = SigningIdentity.from_token(token)
     identity.san     # 'https://github.com/octo/example/.github/workflows/release.yml@refs/tags/v1.0.0'
@@ -10,9 +11,8 @@ Example::
 
 The ambient token is fetched the way ``sigstore.oidc.detect_credential()`` (through ``id``)
 does on GitHub Actions — ``GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=sigstore`` with the
-request token as bearer — but from the step's own environment mapping, so the runner
-contract's ``environ`` is honoured (tests and ``rehearse`` pass theirs; in the action it
-is ``os.environ``). Before any request, the three situations in which GitHub gives no
+request token as bearer — but from the runner's variables as the runner contract read
+them (never from ``os.environ`` directly). Before any request, the three situations in which GitHub gives no
 token are told apart: not on GitHub Actions, a pull request from a fork, a job without
 ``permissions: id-token: write``.
 """
@@ -27,7 +27,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import requests
+
 from release_actions.signing.errors import IdentityTokenError
+from release_actions.signing.retry import retrying
 
 GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com"
 GITHUB_URL = "https://github.com"
@@ -160,9 +163,6 @@ class AmbientGitHubToken:
         return True
 
     def fetch(self) -> str:
-        import requests  # noqa: PLC0415
-
-        from release_actions.signing.retry import retrying  # noqa: PLC0415
 
         def request() -> requests.Response:
             response = requests.get(
@@ -202,13 +202,20 @@ class AmbientGitHubToken:
 
 
 def ambient_github_source(
-    environ: Mapping[str, str],
     *,
+    on_actions: bool,
+    event_name: str,
     event: Mapping[str, Any],
+    request_url: str,
+    request_token: str,
     mask: Callable[[str], None] = lambda _: None,
 ) -> AmbientGitHubToken:
-    """The runner's token endpoint, or an error saying why GitHub gives this job none."""
-    if environ.get("GITHUB_ACTIONS") != "true":
+    """The runner's token endpoint, or an error saying why GitHub gives this job none.
+
+    The arguments are the runner's variables (``GITHUB_ACTIONS``, ``GITHUB_EVENT_NAME``,
+    the event payload, ``ACTIONS_ID_TOKEN_REQUEST_URL`` and ``…_TOKEN``).
+    """
+    if not on_actions:
         raise IdentityTokenError(
             "no identity token: `identity-token` is empty and this is not GitHub Actions, "
             "so there is no ambient OIDC token",
@@ -216,7 +223,7 @@ def ambient_github_source(
             "(`--identity-token` on the command line), or run this step in GitHub Actions "
             "with `permissions: id-token: write`",
         )
-    fork = _fork_pull_request(environ.get("GITHUB_EVENT_NAME", ""), event)
+    fork = _fork_pull_request(event_name, event)
     if fork is not None:
         raise IdentityTokenError(
             f"this run is for a pull request from the fork {fork}: GitHub gives workflows "
@@ -224,10 +231,10 @@ def ambient_github_source(
             fix="sign on tag pushes or on branches of the repository itself, and skip this "
             "step for forks: `if: github.event.pull_request.head.repo.fork != true`",
         )
-    url = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL", "")
-    request_token = environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
-    if not url or not request_token:
-        missing = "ACTIONS_ID_TOKEN_REQUEST_URL" if not url else "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+    if not request_url or not request_token:
+        missing = (
+            "ACTIONS_ID_TOKEN_REQUEST_URL" if not request_url else "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+        )
         raise IdentityTokenError(
             f"GitHub gave this job no OIDC token ({missing} is not set): the job lacks the "
             "`id-token: write` permission",
@@ -235,7 +242,7 @@ def ambient_github_source(
             "drafts the release) to the job that runs this step",
         )
     mask(request_token)
-    return AmbientGitHubToken(url=url, request_token=request_token, mask=mask)
+    return AmbientGitHubToken(url=request_url, request_token=request_token, mask=mask)
 
 
 def _fork_pull_request(event_name: str, event: Mapping[str, Any]) -> str | None:

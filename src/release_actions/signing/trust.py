@@ -14,20 +14,17 @@ ships the production root inside the package), without a TUF refresh.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from sigstore.models import ClientTrustConfig
+from sigstore.verify import Verifier
 
 from release_actions.signing.errors import TrustConfigError
-
-if TYPE_CHECKING:
-    from sigstore.models import ClientTrustConfig
-    from sigstore.verify import Verifier
 
 
 def load_trust_config(
     path: Path | None, *, staging: bool = False, offline: bool = False
 ) -> ClientTrustConfig:
     """Load and check the trust configuration; every failure names the file and the fix."""
-    from sigstore.models import ClientTrustConfig  # noqa: PLC0415
 
     if path is not None and staging:
         raise TrustConfigError(
@@ -78,6 +75,5 @@ def load_trust_config(
 
 def make_verifier(trust: ClientTrustConfig) -> Verifier:
     """sigstore's own ``Verifier`` for this trust root (the same for sign and verify)."""
-    from sigstore.verify import Verifier  # noqa: PLC0415
 
     return Verifier(trusted_root=trust.trusted_root)

@@ -21,16 +21,19 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from pypi_attestations import Attestation
+from sigstore.errors import Error as SigstoreError
+from sigstore.hashes import Hashed
+from sigstore.models import Bundle
+from sigstore.verify import Verifier
+from sigstore_models.common.v1 import HashAlgorithm
+
+from release_actions.dists import sha256_file
 from release_actions.signing.errors import VerificationFailed
-from release_actions.signing.output import sha256_file
 from release_actions.signing.policy import ExpectedIdentity, certificate_sans
 from release_actions.signing.provenance import PAYLOAD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_TYPE
-
-if TYPE_CHECKING:
-    from sigstore.models import Bundle
-    from sigstore.verify import Verifier
 
 #: Bundle names looked for next to (or in the bundle folder of) each file, in order.
 BUNDLE_SUFFIXES = (".sigstore.json", ".sigstore")
@@ -63,7 +66,6 @@ def find_bundle(path: Path, bundle_dir: Path) -> Path:
 
 def read_bundle(path: Path) -> Bundle:
     """A bundle file (the first non-empty line, for ``.jsonl``); errors name the file."""
-    from sigstore.models import Bundle  # noqa: PLC0415
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -121,9 +123,6 @@ def verify_file(
     path: Path, bundle_path: Path, *, verifier: Verifier, expected: ExpectedIdentity
 ) -> VerifiedFile:
     """One file against one bundle: signature, certificate chain, log entry, identity."""
-    from sigstore.errors import Error as SigstoreError  # noqa: PLC0415
-    from sigstore.hashes import Hashed  # noqa: PLC0415
-    from sigstore_models.common.v1 import HashAlgorithm  # noqa: PLC0415
 
     bundle = read_bundle(bundle_path)
     digest = sha256_file(path)
@@ -160,7 +159,6 @@ def verify_files(
 def _dsse_statement(
     bundle: Bundle, *, verifier: Verifier, expected: ExpectedIdentity, what: str, file: Path
 ) -> dict[str, Any]:
-    from sigstore.errors import Error as SigstoreError  # noqa: PLC0415
 
     try:
         payload_type, payload = verifier.verify_dsse(bundle, expected.policy())
@@ -230,7 +228,6 @@ def verify_attestation(
     path: Path, dist: Path, digest: str, *, verifier: Verifier, expected: ExpectedIdentity
 ) -> None:
     """A PEP 740 publish attestation: verifies for ``expected`` and names ``dist``'s sha256."""
-    from pypi_attestations import Attestation  # noqa: PLC0415
 
     try:
         attestation = Attestation.model_validate_json(path.read_bytes())

@@ -1,0 +1,88 @@
+"""Declarations and helpers shared by the steps that work on a GitHub release (not a step).
+
+Example::
+
+    INPUTS = (TOKEN_INPUT, TAG_INPUT, TAG_PREFIX_INPUT, OVERWRITE_INPUT, DRY_RUN_INPUT)
+    target = github_target(ctx)            # token masked, repository checked
+    version = version_of_tag("v1.2.3", "v")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.version import InvalidVersion, Version
+
+from release_actions.contract import Context, InputSpec
+from release_actions.github.client import GitHubTarget
+from release_actions.github.plan import MAX_CONCURRENCY, AssetResult
+
+TOKEN_INPUT = InputSpec(
+    "token",
+    "Token that may write releases (`permissions: contents: write`). The CLI reads GITHUB_TOKEN.",
+    default="",
+    secret=True,
+    action_default="${{ github.token }}",
+)
+TAG_INPUT = InputSpec(
+    "tag", "The release's tag. Default: the pushed tag (GITHUB_REF when it is refs/tags/*)."
+)
+TAG_PREFIX_INPUT = InputSpec(
+    "tag-prefix", "Text before the version in the tag (`v` in `v1.2.3`); may be empty.", default="v"
+)
+OVERWRITE_INPUT = InputSpec(
+    "overwrite",
+    "Replace assets of the same name whose content differs (default: fail, listing them).",
+    default="false",
+    kind="boolean",
+)
+CONCURRENCY_INPUT = InputSpec(
+    "concurrency",
+    f"Files uploaded at the same time (1-{MAX_CONCURRENCY}).",
+    default="4",
+    kind="integer",
+    minimum=1,
+    maximum=MAX_CONCURRENCY,
+)
+DRY_RUN_INPUT = InputSpec(
+    "dry-run",
+    "Validate everything and print the plan; change nothing on GitHub.",
+    default="false",
+    kind="boolean",
+)
+
+
+def github_target(ctx: Context) -> GitHubTarget:
+    """Server, repository and token from the runner's variables (token masked at once)."""
+    return GitHubTarget(
+        api_url=ctx.github.api_url, repository=ctx.github.repository, token=ctx.github_token()
+    )
+
+
+def version_of_tag(tag: str, prefix: str = "v") -> Version | None:
+    """The PEP 440 version a tag names (``v1.2.3`` → 1.2.3), or None."""
+    text = tag[len(prefix) :] if prefix and tag.startswith(prefix) else tag
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def assets_table(assets: Sequence[AssetResult]) -> list[str]:
+    """The summary's table of a release's files and what happened to each."""
+    if not assets:
+        return ["No files."]
+    rows = ["| file | size | sha256 | action |", "| --- | ---: | --- | --- |"]
+    for asset in assets:
+        digest = (asset.digest or "").removeprefix("sha256:")
+        name = f"[`{asset.name}`]({asset.url})" if asset.url else f"`{asset.name}`"
+        rows.append(f"| {name} | {asset.size:,} | `{digest[:16]}…` | {asset.action} |")
+    if len(assets) > 20:
+        return [
+            f"<details><summary>{len(assets)} files</summary>",
+            "",
+            *rows,
+            "",
+            "</details>",
+        ]
+    return rows

@@ -1,0 +1,301 @@
+"""verify-tag: the tag must name exactly the version that will be built.
+
+Example::
+
+    outputs = run(
+        VerifyTagInputs(tag="v1.2.3", tag_prefix="v", project=Path("."), version_files=(),
+                        require_branch="main", allow_local=False, require_canonical=True),
+        log=print,
+    )
+    assert outputs.version == "1.2.3"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from release_actions.build.builder import name_and_version
+from release_actions.build.git import Git
+from release_actions.build.project import Project, VersionLocation
+from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult, bool_output
+from release_actions.errors import GitError, TagError, VersionMismatchError
+
+INPUTS = (
+    InputSpec(
+        "tag", "The tag to verify. Default: the pushed tag (GITHUB_REF when it is refs/tags/*)."
+    ),
+    InputSpec(
+        "tag-prefix",
+        "Text before the version in the tag, e.g. `v` in `v1.2.3`; may be empty.",
+        default="v",
+    ),
+    InputSpec(
+        "project",
+        "Folder holding the project's pyproject.toml, relative to the workspace.",
+        default=".",
+    ),
+    InputSpec(
+        "version-files",
+        "Extra files (one per line, relative to the project) whose literal `__version__` must equal "
+        "the tag. The package's `__init__.py`/`_version.py` are checked automatically when git tracks "
+        "them and they hold a literal.",
+        default="",
+        kind="lines",
+    ),
+    InputSpec(
+        "require-branch",
+        "Branch the tag's commit must be reachable from. Default: the repository's default branch; "
+        "an empty value skips the check.",
+        action_default="${{ github.event.repository.default_branch }}",
+    ),
+    InputSpec(
+        "allow-local",
+        "Accept local versions (`1.0+abc`), which PyPI rejects.",
+        default="false",
+        kind="boolean",
+    ),
+    InputSpec(
+        "require-canonical",
+        "Require the tag's version in canonical PEP 440 form (`1.0.0rc1`, not `1.0.0-rc1`).",
+        default="true",
+        kind="boolean",
+    ),
+)
+
+OUTPUTS = (
+    OutputSpec("version", "The verified version, canonical PEP 440 form."),
+    OutputSpec("tag", "The verified tag."),
+    OutputSpec("is-prerelease", "`true` for pre-releases and dev releases, else `false`."),
+    OutputSpec("commit-sha", "The commit the tag points to (annotated tags dereferenced)."),
+    OutputSpec("source-date-epoch", "The tag commit's committer time, for reproducible builds."),
+)
+
+
+@dataclass(frozen=True)
+class VerifyTagInputs:
+    tag: str
+    tag_prefix: str
+    project: Path
+    version_files: tuple[Path, ...] = ()
+    require_branch: str | None = None
+    allow_local: bool = False
+    require_canonical: bool = True
+
+
+@dataclass(frozen=True)
+class VerifyTagOutputs:
+    version: str
+    tag: str
+    is_prerelease: bool
+    commit_sha: str
+    source_date_epoch: int
+    name: str
+    locations: tuple[VersionLocation, ...] = field(default=())
+    branch: str | None = None
+
+
+def parse_tag(tag: str, prefix: str, *, allow_local: bool, require_canonical: bool) -> Version:
+    """The version a tag names; every rule about the tag's text, nothing about the project."""
+    if not tag:
+        raise TagError("no tag given", fix="push a tag, or set the `tag` input")
+    if tag.startswith("refs/"):
+        raise TagError(
+            f"tag {tag!r} is a full ref", fix=f"pass the tag's name: {tag.rsplit('/', 1)[-1]!r}"
+        )
+    if not tag.startswith(prefix):
+        raise TagError(
+            f"tag {tag!r} does not start with the prefix {prefix!r}",
+            fix=f"tag as {prefix}<version>, or set `tag-prefix` to what your tags use",
+        )
+    text = tag[len(prefix) :]
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        raise TagError(
+            f"tag {tag!r} does not name a PEP 440 version ({text!r} is not one)",
+            fix=f"tag as {prefix}1.2.3 (see https://peps.python.org/pep-0440/), or correct `tag-prefix`",
+        ) from None
+    if text.strip() != text or (text.lower().startswith("v") and prefix == ""):
+        raise TagError(
+            f"tag {tag!r} has a leading 'v' but `tag-prefix` is empty",
+            fix="set `tag-prefix: v`",
+        )
+    if version.local is not None and not allow_local:
+        raise TagError(
+            f"tag {tag!r} names the local version {version}, which PyPI rejects",
+            fix="tag a public version (drop the `+…` part), or set `allow-local: true`",
+        )
+    if require_canonical and str(version) != text:
+        raise TagError(
+            f"tag {tag!r} is not in canonical PEP 440 form: the built files will say {version}",
+            fix=f"tag as {prefix}{version}, or set `require-canonical: false`",
+        )
+    return version
+
+
+def run(
+    inputs: VerifyTagInputs, *, log: Callable[[str], None] = lambda _: None
+) -> VerifyTagOutputs:
+    """Verify the tag against the git checkout and every version location; no side effects."""
+    version = parse_tag(
+        inputs.tag,
+        inputs.tag_prefix,
+        allow_local=inputs.allow_local,
+        require_canonical=inputs.require_canonical,
+    )
+    project = Project.load(inputs.project)
+    git = Git(inputs.project)
+    if git.toplevel() is None:
+        raise GitError(
+            f"{inputs.project} is not inside a git checkout",
+            fix="run actions/checkout before this step",
+        )
+    commit = git.resolve(f"refs/tags/{inputs.tag}")
+    if commit is None:
+        raise GitError(
+            f"tag {inputs.tag!r} is not in the checkout",
+            fix="push the tag first; with actions/checkout use `fetch-depth: 0` (or `fetch-tags: true`)",
+        )
+    head = git.resolve("HEAD")
+    if head != commit:
+        raise GitError(
+            f"the checkout is at {str(head)[:12]} but tag {inputs.tag} points to {commit[:12]}",
+            fix=f"check out the tag (actions/checkout with `ref: {inputs.tag}`) so the build is the tagged commit",
+        )
+    if inputs.require_branch:
+        _check_branch(git, commit, inputs.tag, inputs.require_branch)
+
+    name, meta_version = name_and_version(project, log=log)
+    mismatches = []
+    if Version(meta_version) != version or meta_version != str(version):
+        line = (
+            project.pyproject_line("version")
+            if project.static_version
+            else project.pyproject_line("dynamic")
+        )
+        mismatches.append(
+            VersionLocation(project.root / "pyproject.toml", line, meta_version, "project metadata")
+        )
+    extra = tuple(p if p.is_absolute() else inputs.project / p for p in inputs.version_files)
+    locations = project.version_locations(extra)
+    for location in locations:
+        try:
+            same = Version(location.version) == version
+        except InvalidVersion:
+            same = False
+        if not same:
+            mismatches.append(location)
+    if mismatches:
+        first = mismatches[0]
+        others = "".join(f"; {m.file}:{m.line} says {m.version}" for m in mismatches[1:])
+        raise VersionMismatchError(
+            f"tag {inputs.tag} names version {version} but {first.what} in {first.file.name} "
+            f"says {first.version}{others}",
+            fix=f"set the version to {version} everywhere and re-tag, or tag the version that is there",
+            file=str(first.file),
+            line=first.line,
+        )
+    return VerifyTagOutputs(
+        version=str(version),
+        tag=inputs.tag,
+        is_prerelease=version.is_prerelease,
+        commit_sha=commit,
+        source_date_epoch=git.committer_time(commit),
+        name=name,
+        locations=tuple(locations),
+        branch=inputs.require_branch,
+    )
+
+
+def _check_branch(git: Git, commit: str, tag: str, branch: str) -> None:
+    history_fix = "give actions/checkout `fetch-depth: 0` so the branch and its history are fetched"
+    for ref in (f"refs/remotes/origin/{branch}", f"refs/heads/{branch}"):
+        if git.ref_exists(ref):
+            if git.is_ancestor(commit, ref):
+                return
+            if git.is_shallow():
+                raise GitError(
+                    f"cannot tell whether tag {tag} is on {branch}: the clone is shallow",
+                    fix=history_fix,
+                )
+            raise GitError(
+                f"tag {tag} ({commit[:12]}) is not on branch {branch}",
+                fix=f"tag a commit that is on {branch}, or set `require-branch` to the release branch",
+            )
+    if git.is_shallow():
+        raise GitError(
+            f"branch {branch} is not in this shallow clone, so tag {tag} cannot be checked against it",
+            fix=history_fix,
+        )
+    raise GitError(f"branch {branch} is not in the checkout", fix=history_fix)
+
+
+def main(ctx: Context) -> StepResult:
+    inputs = ctx.inputs
+    tag = ctx.tag()
+    project = ctx.path("project")
+    if "require-branch" in inputs.given:
+        branch = inputs.optional("require-branch")
+    else:
+        # The repository's default branch: from the event payload, else ``origin/HEAD``.
+        branch = ctx.github.default_branch or Git(project).origin_head()
+        if branch is None:
+            ctx.runner.warning(
+                "could not tell the repository's default branch; not checking the tag is on it "
+                "(set `require-branch`)"
+            )
+    parsed = VerifyTagInputs(
+        tag=tag,
+        tag_prefix=inputs.raw["tag-prefix"].strip(),
+        project=project,
+        version_files=tuple(Path(p) for p in inputs.lines("version-files")),
+        require_branch=branch,
+        allow_local=inputs.boolean("allow-local"),
+        require_canonical=inputs.boolean("require-canonical"),
+    )
+    with ctx.runner.group(f"verify-tag {tag}"):
+        out = run(parsed, log=ctx.runner.info)
+        ctx.runner.info(f"tag {out.tag} names {out.name} {out.version} at {out.commit_sha[:12]}")
+    return StepResult(
+        {
+            "version": out.version,
+            "tag": out.tag,
+            "is-prerelease": bool_output(out.is_prerelease),
+            "commit-sha": out.commit_sha,
+            "source-date-epoch": str(out.source_date_epoch),
+        },
+        summary(out),
+    )
+
+
+def summary(out: VerifyTagOutputs) -> str:
+    rows = [
+        "### ✅ verify-tag",
+        "",
+        f"Tag `{out.tag}` names **{out.name} {out.version}**"
+        f"{' (pre-release)' if out.is_prerelease else ''} at commit `{out.commit_sha[:12]}`.",
+        "",
+        "| check | result |",
+        "| --- | --- |",
+        "| PEP 440, canonical, public | ✓ |",
+        f"| project metadata | {out.version} |",
+    ]
+    for location in out.locations:
+        where = f"{location.file.name}:{location.line}" if location.line else location.file.name
+        rows.append(f"| {location.what} in `{where}` | {location.version} |")
+    rows.append(f"| on branch | {out.branch or 'not checked'} |")
+    rows.append(f"| SOURCE_DATE_EPOCH | {out.source_date_epoch} |")
+    return "\n".join(rows)
+
+
+STEP = Step(
+    name="verify-tag",
+    description="Check the tag names exactly the version that will be built.",
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    main=main,
+)

@@ -1,0 +1,107 @@
+"""Step name → module, and the action.yml files generated from the steps' declarations.
+
+Modules import lazily (:func:`load_step`) so start-up stays quick: ``release-actions
+verify-tag`` never imports sigstore or PyGithub.
+
+``python -m release_actions.registry`` rewrites ``actions/<step>/action.yml`` and the root
+``action.yml``; ``--check`` exits 1 when a committed file differs (CI runs it).
+
+Example::
+
+    step = load_step("verify-tag")
+    print(render(step))
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from release_actions.contract.action_yml import IMAGE, render
+from release_actions.contract.step import Step
+
+__all__ = [
+    "ROOT_STEP",
+    "STEP_MODULES",
+    "STEP_SUMMARIES",
+    "action_path",
+    "image_for",
+    "load_step",
+    "main",
+    "render",
+]
+
+#: Step name → module exporting ``STEP``.
+STEP_MODULES: dict[str, str] = {
+    "verify-tag": "release_actions.actions.verify_tag",
+    "build-dists": "release_actions.actions.build_dists",
+    "sign": "release_actions.actions.sign",
+    "verify": "release_actions.actions.verify",
+    "draft-release": "release_actions.actions.draft_release",
+    "add-wheels-to-release": "release_actions.actions.add_wheels",
+    "release": "release_actions.chain",
+}
+
+#: One line per step for ``release-actions --help`` without importing every step.
+STEP_SUMMARIES: dict[str, str] = {
+    "verify-tag": "check the tag names exactly the version that will be built",
+    "build-dists": "build a reproducible sdist and the wheel from it, and check both",
+    "sign": "sign files with Sigstore: bundles, SLSA provenance, PEP 740 attestations",
+    "verify": "verify files against their Sigstore bundles and provenance for a repository",
+    "draft-release": "find or create the tag's draft release and upload files to it",
+    "add-wheels-to-release": "add wheels to an existing release (never creates one)",
+    "release": "the whole chain in one step (the root action.yml)",
+}
+
+#: The step the repository's root action.yml runs.
+ROOT_STEP = "release"
+
+
+def load_step(name: str) -> Step:
+    module = importlib.import_module(STEP_MODULES[name])
+    step = module.STEP
+    if not isinstance(step, Step):
+        raise TypeError(f"{STEP_MODULES[name]}.STEP is not a Step")
+    return step
+
+
+def image_for(step: str) -> str:
+    """The ``image`` of the root action.yml (beside the Dockerfile) or of a step's."""
+    return "Dockerfile" if step == ROOT_STEP else IMAGE
+
+
+def action_path(root: Path, step: str) -> Path:
+    if step == ROOT_STEP:
+        return root / "action.yml"
+    return root / "actions" / step / "action.yml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m release_actions.registry")
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    parser.add_argument("--check", action="store_true", help="report drift instead of writing")
+    args = parser.parse_args(argv)
+    drift = []
+    for name in STEP_MODULES:
+        path = action_path(args.root, name)
+        text = render(load_step(name), image=image_for(name))
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            drift.append(str(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    if drift:
+        print("out of date (run `python -m release_actions.registry`):", *drift, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
