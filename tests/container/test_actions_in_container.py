@@ -16,7 +16,8 @@ runner's own variables (``GITHUB_API_URL``, ``ACTIONS_ID_TOKEN_REQUEST_URL``) an
 ``trust-config`` input. One chain per module: verify-tag → build-dists → sign → verify →
 draft-release → add-wheels-to-release (new wheels, labelled provenance), and the one-step
 ``release`` root action; each registered step is one test. A step with a recipe but not
-registered in ``cli.STEP_MODULES`` skips, naming why; a registered step without a recipe fails.
+registered in ``registry.STEP_MODULES`` fails, and so does a registered step without a
+recipe: the registry and the recipes name the same steps.
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ class Chain:
     def require(self, step: str) -> dict[str, str]:
         """Outputs of an earlier step, which must be registered and must have passed."""
         if step not in STEP_MODULES:
-            pytest.skip(f"needs the {step!r} step, not registered in cli.STEP_MODULES yet")
+            pytest.fail(f"needs the {step!r} step, which registry.STEP_MODULES does not name")
         run = self.result(step)
         if run.exit_code != 0:
             pytest.fail(f"{step} failed in the container, so this step cannot run:\n{run.stdout}")
@@ -405,7 +406,7 @@ def test_action_in_container(chain: Chain, step: str, image: str) -> None:
     if step not in RECIPES:
         pytest.fail(f"{step} is registered but has no container recipe: add one to RECIPES")
     if step not in STEP_MODULES:
-        pytest.skip(f"{step} has a recipe but is not registered in cli.STEP_MODULES yet")
+        pytest.fail(f"{step} has a recipe but registry.STEP_MODULES does not name it")
     run = chain.result(step)
     assert run.exit_code == 0, run.stdout
     assert run.errors() == [], run.stdout

@@ -15,9 +15,9 @@ Example::
 Every request and response is validated against a committed subset of GitHub's OpenAPI
 description (``spec/``); see ``openapi.py`` and ``spec/README.md`` for the shims.
 
-Names are imported lazily: ``github_asset_name`` (pure, for the product to predict stored
-asset names) does not pull in werkzeug or openapi-core, which come with the ``standins``
-extra.
+Names are imported lazily, so ``github_asset_name`` (GitHub's renaming rule, which a
+property test compares with the product's own prediction) and a benchmark's child process
+load no server code.
 """
 
 from __future__ import annotations
