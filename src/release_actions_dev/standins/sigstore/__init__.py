@@ -1,4 +1,4 @@
-"""A loopback Sigstore instance (OIDC issuer, Fulcio, Rekor v1) for sigstore-python's own API.
+"""A loopback Sigstore instance (OIDC issuer, Fulcio, Rekor v1 and v2, an RFC 3161 TSA).
 
 Example::
 
@@ -16,12 +16,16 @@ Example::
 
 Nothing in sigstore-python is patched: the stand-in serves what the real services serve,
 and ``trust_config_path`` is an ordinary ``ClientTrustConfig`` JSON file naming its keys and
-URLs. The identity is GitHub Actions': the certificate's SAN is
+URLs. By default it has public-good's production shape (its signing config since July
+2025): Fulcio + Rekor v1 + the timestamp authority. ``SigstoreStandin(rekor_version=2)``
+writes public-good's opt-in Rekor v2 shape instead (v2 listed before v1, plus the TSA);
+``write_trust_config`` writes other variants (v2 only, no TSA, a foreign TSA) for tests. The identity is GitHub Actions': the certificate's SAN is
 ``https://github.com/<job_workflow_ref>``, its issuer extensions (``1.3.6.1.4.1.57264.1.1``
 and ``.1.8``) carry the token's ``iss`` — by default the stand-in's own URL
 (``issuer_url``), or whatever ``issuer_url=`` was given (e.g. GitHub's real issuer).
 
-Fault injection: ``fail_next("rekor", 2, status=502)``; ``set_latency("rekor", 0.1)``;
+Fault injection: ``fail_next("rekor", 2, status=502)`` (``"rekor"`` covers both logs,
+``"tsa"`` the timestamp authority); ``set_latency("rekor", 0.1)``;
 ``token_lifetime`` / ``cert_lifetime`` (settable at any time); ``request_counts``.
 """
 
@@ -42,7 +46,9 @@ from release_actions_dev.standins.sigstore.app import OIDC_PREFIX, Service, Sett
 from release_actions_dev.standins.sigstore.ca import GITHUB_SERVER_URL, CertificateAuthority
 from release_actions_dev.standins.sigstore.oidc import DEFAULT_AUDIENCE, github_claims
 from release_actions_dev.standins.sigstore.rekor import TransparencyLog
-from release_actions_dev.standins.sigstore.trust import client_trust_config
+from release_actions_dev.standins.sigstore.rekor2 import TransparencyLogV2
+from release_actions_dev.standins.sigstore.trust import RekorVersion, client_trust_config
+from release_actions_dev.standins.sigstore.tsa import TimestampAuthority
 
 __all__ = ["GITHUB_ISSUER", "SigstoreStandin"]
 
@@ -50,7 +56,7 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 class SigstoreStandin(Lifecycle):
-    """OIDC issuer + Fulcio + Rekor v1 on one ``127.0.0.1`` origin, as a context manager."""
+    """OIDC issuer, Fulcio, Rekor v1 and v2 and a TSA on one ``127.0.0.1`` origin."""
 
     def __init__(
         self,
@@ -61,17 +67,27 @@ class SigstoreStandin(Lifecycle):
         fulcio_latency: float = 0.0,
         rekor_latency: float = 0.0,
         oidc_latency: float = 0.0,
+        tsa_latency: float = 0.0,
+        rekor_version: RekorVersion = 1,
         directory: Path | None = None,
         port: int = 0,
     ) -> None:
         """``issuer_url``: the ``iss`` the tokens claim (default: the stand-in's own
-        ``<url>/oidc``). ``directory``: where ``trust_config.json`` goes (default: a
-        temporary directory removed on exit). Lifetimes and latencies are in seconds.
+        ``<url>/oidc``). ``rekor_version``: 1 = public-good's production signing config
+        (Fulcio + Rekor v1 + TSA), 2 = its opt-in Rekor v2 config (v2 before v1, + TSA).
+        ``directory``: where ``trust_config.json`` goes (default: a temporary directory
+        removed on exit). Lifetimes and latencies are in seconds.
         """
         self._settings = Settings(token_lifetime=token_lifetime, cert_lifetime=cert_lifetime)
         self._settings.latency.update(
-            {"fulcio": fulcio_latency, "rekor": rekor_latency, "oidc": oidc_latency}
+            {
+                "fulcio": fulcio_latency,
+                "rekor": rekor_latency,
+                "oidc": oidc_latency,
+                "tsa": tsa_latency,
+            }
         )
+        self.rekor_version: RekorVersion = rekor_version
         self._app = SigstoreApp(settings=self._settings, issuer_url=issuer_url)
         self._server = LoopbackServer(self._app, port=port)
         self._directory = directory
@@ -90,14 +106,8 @@ class SigstoreStandin(Lifecycle):
         else:
             directory = self._directory
             directory.mkdir(parents=True, exist_ok=True)
-        document = client_trust_config(
-            ca=self._app.ca,
-            log=self._app.log,
-            base_url=self.url,
-            oidc_url=f"{self.url}{OIDC_PREFIX}",
-        )
-        path = directory / "trust_config.json"
-        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        rekor: tuple[RekorVersion, ...] = (2, 1) if self.rekor_version == 2 else (1,)
+        path = self.write_trust_config(directory / "trust_config.json", rekor=rekor)
         self._trust_config_path = path
         self._trust_config = ClientTrustConfig.from_json(path.read_text(encoding="utf-8"))
         return self
@@ -132,6 +142,40 @@ class SigstoreStandin(Lifecycle):
             raise RuntimeError("the stand-in is not running")
         return self._trust_config
 
+    def write_trust_config(
+        self,
+        path: Path,
+        *,
+        rekor: tuple[RekorVersion, ...] = (1,),
+        timestamps: bool = True,
+        tsa_url: str | None = None,
+    ) -> Path:
+        """Write a ``ClientTrustConfig`` for this stand-in with another signing config.
+
+        The trusted root is always the same (every key the stand-in has). ``rekor``: the
+        Rekor versions listed, in order; ``timestamps``: list a TSA; ``tsa_url``: list that
+        TSA instead of the stand-in's own (e.g. another stand-in's, which this trusted
+        root does not name).
+        """
+        document = client_trust_config(
+            ca=self._app.ca,
+            log=self._app.log,
+            log_v2=self._app.log_v2,
+            tsa=self._app.tsa,
+            base_url=self.url,
+            oidc_url=f"{self.url}{OIDC_PREFIX}",
+            rekor=rekor,
+            timestamps=timestamps,
+            tsa_url=tsa_url,
+        )
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @property
+    def tsa_url(self) -> str:
+        """The timestamp authority's endpoint (``POST``, ``application/timestamp-query``)."""
+        return f"{self.url}/api/v1/timestamp"
+
     def signing_context(self) -> SigningContext:
         """``SigningContext.from_trust_config(self.trust_config)``."""
         return SigningContext.from_trust_config(self.trust_config)
@@ -146,7 +190,17 @@ class SigstoreStandin(Lifecycle):
 
     @property
     def log(self) -> TransparencyLog:
+        """Rekor v1."""
         return self._app.log
+
+    @property
+    def log_v2(self) -> TransparencyLogV2:
+        """Rekor v2."""
+        return self._app.log_v2
+
+    @property
+    def tsa(self) -> TimestampAuthority:
+        return self._app.tsa
 
     # Tokens and identities ----------------------------------------------------------------
 
@@ -222,8 +276,9 @@ class SigstoreStandin(Lifecycle):
     # Fault injection ----------------------------------------------------------------------
 
     def fail_next(self, service: Service, times: int = 1, *, status: int = 502) -> None:
-        """Answer the next ``times`` requests to ``service`` (``"rekor"``, ``"fulcio"``,
-        ``"oidc"`` = the ambient-token endpoint) with HTTP ``status``."""
+        """Answer the next ``times`` requests to ``service`` (``"rekor"`` = either log's
+        entries, ``"fulcio"``, ``"tsa"``, ``"oidc"`` = the ambient-token endpoint) with HTTP
+        ``status``."""
         self._settings.fail_next(service, times, status=status)
 
     def set_latency(self, service: Service, seconds: float) -> None:

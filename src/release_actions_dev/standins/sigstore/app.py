@@ -1,4 +1,4 @@
-"""The WSGI application serving the stand-in's OIDC issuer, Fulcio and Rekor on one origin.
+"""The WSGI application serving the stand-in's OIDC issuer, Fulcio, Rekor and TSA on one origin.
 
 Example::
 
@@ -17,6 +17,11 @@ Routes (the paths real clients use, so one origin serves all three services):
 * ``POST /api/v2/signingCert``, ``GET /api/v2/trustBundle`` (Fulcio)
 * ``GET  /api/v1/log``, ``POST /api/v1/log/entries``, ``GET /api/v1/log/entries/<uuid>``,
   ``GET /api/v1/log/entries?logIndex=N`` (Rekor v1)
+* ``POST /api/v2/log/entries`` (Rekor v2, rekor-tiles' write API)
+* ``POST /api/v1/timestamp``, ``GET /api/v1/timestamp/certchain`` (RFC 3161 timestamp authority)
+
+Fault injection and latency apply per service: ``"rekor"`` covers both logs' entry
+endpoints, ``"tsa"`` the timestamp endpoint.
 """
 
 from __future__ import annotations
@@ -43,14 +48,16 @@ from werkzeug.wrappers import Request, Response
 from release_actions_dev.standins.sigstore.ca import CertificateAuthority, ClaimError
 from release_actions_dev.standins.sigstore.oidc import DEFAULT_AUDIENCE, TokenError, TokenIssuer
 from release_actions_dev.standins.sigstore.rekor import EntryError, TransparencyLog
+from release_actions_dev.standins.sigstore.rekor2 import DuplicateEntry, TransparencyLogV2
+from release_actions_dev.standins.sigstore.tsa import TimestampAuthority, TimestampRequestError
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 __all__ = ["OIDC_PREFIX", "Service", "Settings", "SigstoreApp"]
 
-Service = Literal["oidc", "fulcio", "rekor"]
-SERVICES: tuple[Service, ...] = ("oidc", "fulcio", "rekor")
+Service = Literal["oidc", "fulcio", "rekor", "tsa"]
+SERVICES: tuple[Service, ...] = ("oidc", "fulcio", "rekor", "tsa")
 OIDC_PREFIX = "/oidc"
 
 
@@ -107,7 +114,7 @@ class CertificateRequestError(Exception):
 
 
 class SigstoreApp:
-    """All three services. Create, serve, then ``bind`` to the served URL before use."""
+    """All the services. Create, serve, then ``bind`` to the served URL before use."""
 
     def __init__(
         self,
@@ -118,9 +125,11 @@ class SigstoreApp:
     ) -> None:
         self.settings = settings
         self.ca = ca or CertificateAuthority.generate()
+        self.tsa = TimestampAuthority.generate()
         self._issuer_url = issuer_url
         self._issuer: TokenIssuer | None = None
         self._log: TransparencyLog | None = None
+        self._log_v2: TransparencyLogV2 | None = None
         self._base_url: str | None = None
         self._ambient: dict[str, dict[str, object]] = {}
         self._ambient_lock = threading.Lock()
@@ -134,6 +143,9 @@ class SigstoreApp:
                 Rule("/api/v1/log", endpoint="log_info", methods=["GET"]),
                 Rule("/api/v1/log/entries", endpoint="entries", methods=["GET", "POST"]),
                 Rule("/api/v1/log/entries/<uuid>", endpoint="entry", methods=["GET"]),
+                Rule("/api/v2/log/entries", endpoint="entries_v2", methods=["POST"]),
+                Rule("/api/v1/timestamp", endpoint="timestamp", methods=["POST"]),
+                Rule("/api/v1/timestamp/certchain", endpoint="tsa_chain", methods=["GET"]),
             ]
         )
 
@@ -143,6 +155,7 @@ class SigstoreApp:
         self._issuer = TokenIssuer.generate(url=self._issuer_url or base_url + OIDC_PREFIX)
         host = base_url.split("://", 1)[-1]
         self._log = TransparencyLog.generate(origin=f"rekor-standin.{host}")
+        self._log_v2 = TransparencyLogV2.generate(origin=host)
 
     @property
     def base_url(self) -> str:
@@ -161,6 +174,12 @@ class SigstoreApp:
         if self._log is None:
             raise RuntimeError("SigstoreApp.bind() has not been called")
         return self._log
+
+    @property
+    def log_v2(self) -> TransparencyLogV2:
+        if self._log_v2 is None:
+            raise RuntimeError("SigstoreApp.bind() has not been called")
+        return self._log_v2
 
     @property
     def ambient_url(self) -> str:
@@ -277,6 +296,39 @@ class SigstoreApp:
                 location,
             )
         return _json(response, 201, {**location, "ETag": uuid})
+
+    def _on_entries_v2(self, request: Request) -> Response:
+        if (gate := self._service_gate("rekor")) is not None:
+            return gate
+        try:
+            proposed = json.loads(request.get_data())
+        except ValueError:
+            return _grpc_error(400, 3, "request body is not JSON")
+        # fidelity: sig.rekor2-errors
+        try:
+            entry = self.log_v2.submit(proposed)
+        except EntryError as exc:
+            return _grpc_error(400, 3, f"invalid hashedrekord request: {exc}")
+        except DuplicateEntry as exc:
+            return _grpc_error(409, 6, str(exc))
+        return _json(entry, 201)
+
+    # Timestamp authority ------------------------------------------------------------------
+
+    def _on_timestamp(self, request: Request) -> Response:
+        if (gate := self._service_gate("tsa")) is not None:
+            return gate
+        # fidelity: sig.tsa-request
+        if request.mimetype != "application/timestamp-query":
+            return _rekor_error(415, "expected Content-Type application/timestamp-query")
+        try:
+            reply = self.tsa.respond(request.get_data())
+        except TimestampRequestError as exc:
+            return _rekor_error(400, str(exc))
+        return Response(reply, status=200, mimetype="application/timestamp-reply")
+
+    def _on_tsa_chain(self, request: Request) -> Response:
+        return Response(self.tsa.chain_pem, mimetype="application/pem-certificate-chain")
 
     def _on_entry(self, request: Request, uuid: str) -> Response:
         if (gate := self._service_gate("rekor")) is not None:

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from release_actions_dev.standins.sigstore.ca import key_id
 
-__all__ = ["EntryError", "MerkleTree", "TransparencyLog"]
+__all__ = ["EntryError", "MerkleTree", "TransparencyLog", "leaf_hash"]
 
 _HASH_ALGORITHMS: dict[str, tuple[hashes.HashAlgorithm, int]] = {
     "sha256": (hashes.SHA256(), 32),
@@ -49,7 +49,9 @@ class EntryError(ValueError):
     """A proposed entry Rekor would refuse (HTTP 400)."""
 
 
-def _leaf_hash(data: bytes) -> bytes:
+def leaf_hash(data: bytes) -> bytes:
+    """RFC 6962 leaf hash: SHA-256(0x00 || data)."""
+    # fidelity: sig.merkle-tree
     return hashlib.sha256(b"\x00" + data).digest()
 
 
@@ -75,7 +77,7 @@ class MerkleTree:
 
     def append(self, data: bytes) -> int:
         """Add a leaf; return its index."""
-        self._leaves.append(_leaf_hash(data))
+        self._leaves.append(leaf_hash(data))
         return len(self._leaves) - 1
 
     def _hash(self, start: int, end: int) -> bytes:
@@ -300,7 +302,7 @@ class TransparencyLog:
         return f"{note}\n\u2014 {name} {base64.b64encode(signature).decode()}\n"
 
     def _uuid(self, body: bytes) -> str:
-        return f"{self.tree_id:016x}{_leaf_hash(body).hex()}"
+        return f"{self.tree_id:016x}{leaf_hash(body).hex()}"
 
     def _response(self, entry: _Entry, size: int) -> dict[str, Any]:
         """Rekor's ``{uuid: LogEntry}`` for ``entry``, proved against the first ``size`` leaves."""
