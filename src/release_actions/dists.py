@@ -197,6 +197,19 @@ class DistFile:
     def platforms(self) -> frozenset[str]:
         return frozenset(tag.platform for tag in self.tags)
 
+    def members(self) -> list[str]:
+        """The paths the archive holds: a wheel's as installed, an sdist's relative to its
+        ``<name>-<version>/`` folder (as they lie in the project it was built from)."""
+        if self.kind == "wheel":
+            with zipfile.ZipFile(self.path) as archive:
+                return [n for n in archive.namelist() if not n.endswith("/")]
+        with tarfile.open(self.path, "r:gz") as archive:
+            return [
+                m.name.split("/", 1)[1]
+                for m in archive.getmembers()
+                if not m.isdir() and "/" in m.name
+            ]
+
     # -- integrity ------------------------------------------------------------------------
     def integrity_problem(self) -> Problem | None:
         """Is this a whole archive that says what its name says? (See the module docstring.)

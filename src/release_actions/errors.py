@@ -30,20 +30,26 @@ class ReleaseActionsError(Exception):
         file: str | None = None,
         line: int | None = None,
         title: str | None = None,
+        details: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
         self.file = file
         self.line = line
+        #: Verbatim text behind the message (a backend's last lines of output): shown in
+        #: the log and, fenced, in the job summary; never in the one-line annotation.
+        self.details = details
         if title is not None:
             self.title = title
 
     def diagnostics(self) -> str:
-        """The message followed by the fix, as one paragraph."""
-        if self.fix:
-            return f"{self.message}. Fix: {self.fix}"
-        return self.message
+        """The message followed by the fix, as one paragraph (one period between them)."""
+        message = self.message.rstrip()
+        if not self.fix:
+            return message
+        separator = " " if message.endswith((".", "!", "?", ":")) else ". "
+        return f"{message}{separator}Fix: {self.fix.rstrip()}"
 
     def __str__(self) -> str:
         return self.diagnostics()
@@ -71,6 +77,12 @@ class GitError(ReleaseActionsError):
     """The git checkout lacks something the step needs (tags, history, branch)."""
 
     title = "git checkout"
+
+
+class DirtyTreeError(GitError):
+    """The checkout differs from the tagged commit in files the dists would carry."""
+
+    title = "not the tagged commit"
 
 
 class ProjectError(ReleaseActionsError):

@@ -73,9 +73,12 @@ def test_unignored_outdir_inside_project_warns(tmp_path: Path) -> None:
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
     assert len(warnings) == 1
     assert "add it to .gitignore" in warnings[0]
-    # The dists just built in out/ are now untracked, unignored files: the next build warns.
+    # The dists just built in out/ are now untracked, unignored files that hatchling packs
+    # into the next sdist: that build is not the tagged commit's, and is refused.
     again = build(project, tmp_path)
-    assert "untracked file(s) not ignored by git (out/example_pkg-1.2.3" in again.stdout
+    assert_failed(
+        again, "untracked file(s) would be packed", "out/example_pkg-1.2.3", "allow-dirty"
+    )
     clean = make_project(tmp_path / "clean", "hatchling", version="1.2.3")
     quiet = build(clean, tmp_path)  # dist/ is in the project's .gitignore
     assert "::warning" not in quiet.stdout

@@ -164,13 +164,18 @@ def test_failing_backend_reports_output_tail(tmp_path: Path) -> None:
     outdir = tmp_path / "dist"
     with pytest.raises(BuildError) as raised:
         build(project, outdir)
-    message = raised.value.message
-    assert "failed while building the sdist" in message
-    assert "error: the compiler exploded" in message
-    assert "backend output line 44" in message
-    assert "backend output line 10" not in message  # only the tail
-    assert raised.value.fix
-    assert "python -m build" in raised.value.fix
+    error = raised.value
+    # The cause leads the message (stderr's line, not overtaken by buffered stdout: the
+    # backend runs unbuffered whatever PYTHONUNBUFFERED the caller has); the output's
+    # tail is the details, fenced in the summary.
+    assert error.message.endswith("failed while building the sdist from "
+                                  f"{project}: error: the compiler exploded")  # fmt: skip
+    assert error.details is not None
+    assert "backend output line 44" in error.details
+    assert "backend output line 10" not in error.details  # only the tail
+    assert error.details.rstrip().endswith("error: the compiler exploded")
+    assert error.fix
+    assert "python -m build" in error.fix
     assert not outdir.exists() or list(outdir.iterdir()) == []
 
 
@@ -183,7 +188,7 @@ def test_file_missing_from_sdist_fails_the_wheel(tmp_path: Path) -> None:
     with pytest.raises(BuildError) as raised:
         build(project, outdir)
     assert "building the wheel from the sdist fragile-1.0.tar.gz" in raised.value.message
-    assert "FileNotFoundError" in raised.value.message
+    assert "FileNotFoundError" in raised.value.message.splitlines()[0]
     assert raised.value.fix
     assert "missing from the sdist" in raised.value.fix
     assert not outdir.exists() or list(outdir.iterdir()) == []  # not even the sdist

@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,10 @@ class VerifyTagOutputs:
     name: str
     locations: tuple[VersionLocation, ...] = field(default=())
     branch: str | None = None
+    #: Which text checks ran: canonical spelling, no local part; how the tag spells it.
+    canonical: bool = True
+    public: bool = True
+    spelled: str = ""
 
 
 def parse_tag(tag: str, prefix: str, *, allow_local: bool, require_canonical: bool) -> Version:
@@ -170,32 +175,35 @@ def run(
         _check_branch(git, commit, inputs.tag, inputs.require_branch)
 
     name, meta_version = name_and_version(project, log=log)
-    mismatches = []
-    if Version(meta_version) != version or meta_version != str(version):
-        line = (
-            project.pyproject_line("version")
-            if project.static_version
-            else project.pyproject_line("dynamic")
-        )
-        mismatches.append(
-            VersionLocation(project.root / "pyproject.toml", line, meta_version, "project metadata")
-        )
+    tag_text = inputs.tag[len(inputs.tag_prefix) :]
     extra = tuple(p if p.is_absolute() else inputs.project / p for p in inputs.version_files)
     locations = project.version_locations(extra)
-    for location in locations:
-        try:
-            same = Version(location.version) == version
-        except InvalidVersion:
-            same = False
-        if not same:
-            mismatches.append(location)
+    mismatches = [loc for loc in locations if not _names(loc.version, version)]
+    spelled = meta_version == str(version) or (
+        not inputs.require_canonical and meta_version == tag_text
+    )
+    if Version(meta_version) != version or not spelled:
+        mismatches.append(_metadata_location(project, meta_version))
     if mismatches:
         first = mismatches[0]
-        others = "".join(f"; {m.file}:{m.line} says {m.version}" for m in mismatches[1:])
+        others = "".join(
+            f"; {m.what} in {m.file.name}{f':{m.line}' if m.line else ''} says {m.version}"
+            for m in mismatches[1:]
+        )
+        fix = (
+            f"set the version to {version} everywhere and re-tag, or tag the version that is there"
+        )
+        if first.what == "the version computed from git":
+            fix = (
+                f"the version comes from git ({first.file.name} configures it): check out the "
+                f"tagged commit with its tags (actions/checkout with `ref: {inputs.tag}` and "
+                "`fetch-depth: 0`) in a clean tree; other commits and uncommitted changes give "
+                "`.devN`/`+local` versions"
+            )
         raise VersionMismatchError(
-            f"tag {inputs.tag} names version {version} but {first.what} in {first.file.name} "
+            f"tag {inputs.tag} names version {tag_text} but {first.what} in {first.file.name} "
             f"says {first.version}{others}",
-            fix=f"set the version to {version} everywhere and re-tag, or tag the version that is there",
+            fix=fix,
             file=str(first.file),
             line=first.line,
         )
@@ -208,6 +216,45 @@ def run(
         name=name,
         locations=tuple(locations),
         branch=inputs.require_branch,
+        canonical=str(version) == tag_text,
+        public=version.local is None,
+        spelled=tag_text,
+    )
+
+
+def _names(text: str, version: Version) -> bool:
+    """Whether a written version is the tag's (PEP 440 equality)."""
+    try:
+        return Version(text) == version
+    except InvalidVersion:
+        return False
+
+
+#: Tables that make a dynamic version come from git.
+_VCS_TABLES = (
+    ("tool.setuptools_scm", None),
+    ("tool.hatch.version", "source"),
+    ("tool.pdm.version", "source"),
+)
+
+
+def _metadata_location(project: Project, meta_version: str) -> VersionLocation:
+    """Where the project's metadata version is written, as precisely as it can be told."""
+    pyproject = project.root / "pyproject.toml"
+    if project.static_version is not None:
+        return VersionLocation(
+            pyproject, project.pyproject_line("version"), meta_version, "[project] version"
+        )
+    for table, key in _VCS_TABLES:
+        line = (
+            project.pyproject_table_line(table)
+            if key is None
+            else project.pyproject_line(key, table)
+        )
+        if line is not None:
+            return VersionLocation(pyproject, line, meta_version, "the version computed from git")
+    return VersionLocation(
+        pyproject, project.pyproject_line("dynamic"), meta_version, "the built metadata"
     )
 
 
@@ -240,6 +287,10 @@ def main(ctx: Context) -> StepResult:
     project = ctx.path("project")
     if "require-branch" in inputs.given:
         branch = inputs.optional("require-branch")
+        if branch is None:
+            ctx.runner.notice(
+                "not checking that the tag's commit is on a branch: `require-branch` is empty"
+            )
     else:
         # The repository's default branch: from the event payload, else ``origin/HEAD``.
         branch = ctx.github.default_branch or Git(project).origin_head()
@@ -272,6 +323,11 @@ def main(ctx: Context) -> StepResult:
     )
 
 
+def _code(text: str) -> str:
+    """Dunder names as code, so Markdown does not render ``__version__`` as bold."""
+    return re.sub(r"(__\w+__)", r"`\1`", text)
+
+
 def summary(out: VerifyTagOutputs) -> str:
     rows = [
         "### ✅ verify-tag",
@@ -281,13 +337,15 @@ def summary(out: VerifyTagOutputs) -> str:
         "",
         "| check | result |",
         "| --- | --- |",
-        "| PEP 440, canonical, public | ✓ |",
+        "| PEP 440 | ✓ |",
+        f"| canonical form | {'✓' if out.canonical else f'not required (tag spells `{out.spelled}`)'} |",
+        f"| public (no local part) | {'✓' if out.public else 'local allowed (`allow-local`)'} |",
         f"| project metadata | {out.version} |",
     ]
     for location in out.locations:
         where = f"{location.file.name}:{location.line}" if location.line else location.file.name
-        rows.append(f"| {location.what} in `{where}` | {location.version} |")
-    rows.append(f"| on branch | {out.branch or 'not checked'} |")
+        rows.append(f"| {_code(location.what)} in `{where}` | {location.version} |")
+    rows.append(f"| on branch | {f'`{out.branch}`' if out.branch else 'not checked'} |")
     rows.append(f"| SOURCE_DATE_EPOCH | {out.source_date_epoch} |")
     return "\n".join(rows)
 

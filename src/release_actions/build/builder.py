@@ -40,7 +40,8 @@ import build
 import build.env
 import pyproject_hooks
 
-from release_actions.build.git import safe_directory_env
+from release_actions.build.failures import read_failure
+from release_actions.build.git import safe_directory_env, tree_as_found
 from release_actions.build.project import Project
 from release_actions.errors import BuildError, ProjectError
 
@@ -99,16 +100,18 @@ def build_dists(
     config_settings: Mapping[str, str | list[str]],
     log: Callable[[str], None],
     build_root: Path | None = None,
-    check: Callable[[Sequence[Path]], None] | None = None,
+    select: Callable[[Sequence[Path]], Sequence[Path]] | None = None,
 ) -> BuiltDists:
     """Build the requested dists of ``project`` into ``outdir``.
 
     The wheel is always built from the (normalized) sdist, also when only the wheel is
     requested, unless the backend declares it cannot build an sdist. Everything is built in
-    a staging folder; ``check`` (which raises to refuse) sees the staged files, and only
-    then are they moved into ``outdir`` all at once. Files already in ``outdir`` under the
-    same names are replaced (identical ones are left alone); no other file there is
-    touched. ``build_root`` overrides :func:`default_build_root`.
+    a staging folder; ``select`` sees the staged files and raises to refuse them or returns
+    those to publish; only then are they moved into ``outdir`` all at once. Files already
+    in ``outdir`` under the same names are replaced (identical ones are left alone); no
+    other file there is touched. Whatever the backend leaves in the project's tree
+    (``*.egg-info``, ``build/``) is removed again: ``git status --ignored`` is as it was.
+    ``build_root`` overrides :func:`default_build_root`.
 
     Raises :class:`ProjectError` for a missing or malformed project and
     :class:`BuildError` when a backend or the installation of its requirements fails.
@@ -134,7 +137,10 @@ def build_dists(
         log,
     )
 
-    with tempfile.TemporaryDirectory(prefix="release-actions-dists-") as tmp:
+    with (
+        tree_as_found(project, keep=(outdir,)),
+        tempfile.TemporaryDirectory(prefix="release-actions-dists-") as tmp,
+    ):
         staging = Path(tmp)
         built_sdist: Path | None = None
         built_wheel: Path | None = None
@@ -181,8 +187,8 @@ def build_dists(
             log(f"Built {built_wheel.name}.")
 
         files = [p for p in (built_sdist if sdist else None, built_wheel) if p is not None]
-        if check is not None:
-            check(files)
+        if select is not None:
+            files = list(select(files))
         published = _publish(files, outdir, log)
 
     sdist_path = next((p for p in published if p.name.endswith(".tar.gz")), None)
@@ -216,7 +222,10 @@ def project_metadata(project: Path, *, log: Callable[[str], None]) -> tuple[str,
     the built files.
     """
     runner = _Runner(safe_directory_env(project), log)
-    with tempfile.TemporaryDirectory(prefix="release-actions-metadata-") as tmp:
+    with (
+        tree_as_found(project),
+        tempfile.TemporaryDirectory(prefix="release-actions-metadata-") as tmp,
+    ):
         path = _build_one(
             project,
             "metadata",
@@ -246,6 +255,13 @@ class _SdistUnsupportedError(Exception):
     """The backend raised PEP 517's UnsupportedOperation from build_sdist."""
 
 
+#: What every backend process gets, whoever runs the build: unbuffered output (so a
+#: failure's stderr line is not overtaken by buffered stdout) and the same umask (files a
+#: backend writes, and the permission bits a wheel records, do not depend on the user's).
+BACKEND_ENVIRON = {"PYTHONUNBUFFERED": "1"}
+BACKEND_UMASK = 0o022
+
+
 class _Runner:
     """Runs backend hooks with our extra environment, streaming output to ``log``.
 
@@ -263,12 +279,13 @@ class _Runner:
         cwd: str | None = None,
         extra_environ: Mapping[str, str] | None = None,
     ) -> None:
-        env = {**os.environ, **self._environ, **(extra_environ or {})}
+        env = {**os.environ, **self._environ, **(extra_environ or {}), **BACKEND_ENVIRON}
         self.tail.clear()
         with subprocess.Popen(
             cmd,
             cwd=cwd,
             env=env,
+            umask=BACKEND_UMASK,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -286,9 +303,39 @@ class _Runner:
             raise subprocess.CalledProcessError(code, list(cmd))
 
 
-def _tail_text(lines: Sequence[str] | collections.deque[str]) -> str:
+def _backend_error(
+    what: str,
+    lines: Sequence[str],
+    *,
+    source: Path,
+    from_sdist: Path | None,
+    generic_fix: str,
+    title: str,
+    pointer: tuple[str, str] | None = None,
+) -> BuildError:
+    """The cause line first, the pyproject.toml line it names, a specific fix; the last
+    :data:`TAIL_LINES` lines of output as details (fenced in the summary)."""
+    project = None if from_sdist is not None else _quiet_project(source)
+    failure = read_failure(lines, project=project, generic_fix=generic_fix)
+    line = failure.line
+    if line is None and pointer is not None and project is not None:
+        line = project.pyproject_line(*pointer)
     kept = list(lines)[-TAIL_LINES:]
-    return "\n".join(kept) if kept else "(no output)"
+    return BuildError(
+        f"{what}: {failure.cause}",
+        fix=failure.fix,
+        file=str(source / "pyproject.toml") if project is not None and line is not None else None,
+        line=line,
+        title=title,
+        details=f"Last {len(kept)} lines of output:\n" + ("\n".join(kept) or "(no output)"),
+    )
+
+
+def _quiet_project(source: Path) -> Project | None:
+    try:
+        return Project.load(source)
+    except ProjectError:
+        return None
 
 
 def _output_lines(exc: subprocess.CalledProcessError) -> list[str]:
@@ -329,44 +376,51 @@ def _build_one(
         ):
             raise _SdistUnsupportedError from None
         if isinstance(exc.exception, pyproject_hooks.BackendUnavailable):
-            detail = exc.exception.traceback.splitlines()
-            raise BuildError(
-                f"The build backend is not available while building the {distribution} "
-                f"{where}: {exc}\n\nLast lines of output:\n{_tail_text(detail)}",
-                fix="Check `build-backend` (and `backend-path`) in [build-system] of "
+            raise _backend_error(
+                f"The build backend is not available while building the {distribution} {where}",
+                exc.exception.traceback.splitlines(),
+                source=source,
+                from_sdist=from_sdist,
+                generic_fix="check `build-backend` (and `backend-path`) in [build-system] of "
                 "pyproject.toml and that `requires` lists the package providing it",
+                pointer=("build-backend", "build-system"),
                 title=f"Build backend unavailable ({distribution})",
             ) from None
-        fix = (
-            "Reproduce with `python -m build` in the project; the backend's error is in its output"
-        )
+        fix = "reproduce with `python -m build` in the project; the backend's output is below"
         if from_sdist is not None:
             fix += (
                 "; the wheel is built from the unpacked sdist, so a file missing from the sdist "
                 "fails here: include it in the sdist (MANIFEST.in, or the backend's sdist "
                 "include setting)"
             )
-        raise BuildError(
-            f"The build backend failed while building the {distribution} {where}.\n\n"
-            f"Last {min(len(runner.tail), TAIL_LINES)} lines of output:\n"
-            f"{_tail_text(runner.tail)}",
-            fix=fix,
+        raise _backend_error(
+            f"The build backend failed while building the {distribution} {where}",
+            list(runner.tail),
+            source=source,
+            from_sdist=from_sdist,
+            generic_fix=fix,
             title=f"Build failed ({distribution})",
         ) from None
     except subprocess.CalledProcessError as exc:
         # Creating the isolated environment or installing build requirements failed.
-        raise BuildError(
-            f"Installing the build requirements for the {distribution} failed "
-            f"({installer}).\n\nLast lines of output:\n{_tail_text(_output_lines(exc))}",
-            fix="Check `requires` in [build-system] of pyproject.toml (names, versions, "
+        raise _backend_error(
+            f"Installing the build requirements for the {distribution} failed ({installer})",
+            _output_lines(exc),
+            source=source,
+            from_sdist=from_sdist,
+            generic_fix="check `requires` in [build-system] of pyproject.toml (names, versions, "
             "markers) and that the package index is reachable",
+            pointer=("requires", "build-system"),
             title=f"Build requirements failed ({distribution})",
         ) from None
     except build.FailedProcessError as exc:
-        raise BuildError(
-            f"Creating the build environment for the {distribution} failed: {exc}\n\n"
-            f"Last lines of output:\n{_tail_text(_output_lines(exc.exception))}",
-            fix="Check that the Python running release-actions can create virtual environments",
+        raise _backend_error(
+            f"Creating the build environment for the {distribution} failed",
+            _output_lines(exc.exception),
+            source=source,
+            from_sdist=from_sdist,
+            generic_fix="check that the Python running release-actions can create virtual "
+            "environments",
             title=f"Build environment failed ({distribution})",
         ) from None
     except build.BuildException as exc:

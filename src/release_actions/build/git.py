@@ -14,9 +14,11 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +122,28 @@ class Git:
         ).stdout
         return [name for name in out.split("\0") if name]
 
+    def others(self) -> set[str]:
+        """Every path git does not track under this folder, ignored ones included, relative to
+        it; a folder holding only such files is one entry ending in ``/``. (What
+        ``git status --ignored`` reports, so equal sets mean an unchanged status.)"""
+        out = self.run(
+            "ls-files", "--others", "--directory", "--no-empty-directory", "-z", "--", "."
+        ).stdout
+        return {name for name in out.split("\0") if name}
+
+    def modified(self) -> list[str]:
+        """Tracked files under this folder that differ from HEAD (staged or not, deleted
+        included), relative to it."""
+        out = self.run("diff", "HEAD", "--name-only", "--relative", "-z", "--", ".").stdout
+        return sorted(name for name in out.split("\0") if name)
+
+    def untracked_here(self) -> list[str]:
+        """Untracked files no ``.gitignore`` ignores, under this folder, relative to it."""
+        out = self.run(
+            "ls-files", "--others", "--exclude-per-directory=.gitignore", "-z", "--", "."
+        ).stdout
+        return sorted(name for name in out.split("\0") if name)
+
     def origin_head(self) -> str | None:
         """The remote's default branch as recorded by clone (``origin/HEAD``), or None."""
         proc = self.run(
@@ -129,3 +153,30 @@ class Git:
             return None
         name = proc.stdout.strip()
         return name.removeprefix("origin/") or None
+
+
+@contextlib.contextmanager
+def tree_as_found(path: Path, *, keep: Sequence[Path] = ()) -> Iterator[None]:
+    """Leave ``git status --ignored`` of ``path`` as it was: whatever untracked file or folder
+    appears inside the block (a backend's ``*.egg-info``, ``build/``) is removed after it,
+    except under ``keep`` (the output folder). Outside a git checkout, nothing is done."""
+    git = Git(path)
+    if not path.is_dir() or git.toplevel() is None:
+        yield
+        return
+    before = git.others()
+    try:
+        yield
+    finally:
+        kept = [k.resolve() for k in keep]
+        for entry in sorted(git.others() - before):
+            target = (path / entry.rstrip("/")).resolve()
+            if any(
+                target == k or target.is_relative_to(k) or k.is_relative_to(target) for k in kept
+            ):
+                continue
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()

@@ -9,7 +9,7 @@ assignments are located with their line numbers so a mismatch can be annotated.
 Example::
 
     project = Project.load(Path("."))
-    print(project.static_name, project.static_version)
+    print(project.static_name, project.static_version)  # None when dynamic
     for location in project.version_locations(extra=()):
         print(location.file, location.line, location.version)
 """
@@ -116,6 +116,19 @@ class Project:
                 current = header.group(1).strip()
                 continue
             if current == table and pattern.match(text):
+                return number
+        return None
+
+    def pyproject_table_line(self, table: str) -> int | None:
+        """Line number (1-based) of the ``[table]`` header in pyproject.toml."""
+        path = self.root / "pyproject.toml"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        for number, text in enumerate(lines, start=1):
+            header = re.match(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$", text)
+            if header and header.group(1).strip() == table:
                 return number
         return None
 

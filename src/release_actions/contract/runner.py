@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -172,6 +173,8 @@ class Runner:
     # -- failure -----------------------------------------------------------------
     def fail(self, step: str, error: ReleaseActionsError) -> int:
         """Report a known failure: annotation, summary section. Returns the exit code."""
+        if error.details:
+            self._write(error.details.rstrip("\n"))
         self._annotate(
             "error", error.diagnostics(), title=error.title, file=error.file, line=error.line
         )
@@ -181,6 +184,15 @@ class Runner:
         lines = [f"### ❌ {step} failed", "", f"**{error.title}**: {error.message}{where}"]
         if error.fix:
             lines += ["", f"**Fix:** {error.fix}"]
+        if error.details:
+            lines += [
+                "",
+                "<details><summary>Output</summary>",
+                "",
+                *fenced(error.details),
+                "",
+                "</details>",
+            ]
         self.summary("\n".join(lines))
         return 1
 
@@ -195,3 +207,10 @@ class Runner:
             "This is a bug in release-actions; the log has the traceback."
         )
         return 1
+
+
+def fenced(text: str) -> list[str]:
+    """``text`` as a Markdown code block whose fence no line of it can close."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * (longest + 1)
+    return [f"{fence}text", *text.rstrip("\n").splitlines(), fence]
