@@ -15,6 +15,12 @@ or repeated run never leaves a partial or stale-for-this-file signature behind. 
 skipped on the strength of an old bundle: a new signature costs one Rekor entry and proves
 the identity of *this* run. When the verification after signing fails, the files this run
 wrote are removed again, so nothing unverified is uploaded.
+
+All signatures of a run are one batch of jobs on one thread pool sharing one certificate:
+the bundles, the PEP 740 attestations and the provenance (each file is hashed once, before),
+each verified as soon as it is written. Which Rekor log signs what is decided from the
+trust config before any request (:mod:`release_actions.signing.plan`): with a Rekor v2
+signing config the attestations go to its Rekor v1 log, or signing is refused up front.
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 from cryptography import x509
 from cryptography.x509 import Certificate
@@ -34,17 +40,19 @@ from pypi_attestations import Attestation, AttestationError, Distribution
 from sigstore._internal.fulcio.client import ExpiredCertificate
 from sigstore.dsse import Statement
 from sigstore.hashes import Hashed
-from sigstore.models import Bundle, ClientTrustConfig
+from sigstore.models import Bundle, ClientTrustConfig, InvalidBundle
 from sigstore.oidc import ExpiredIdentity
 from sigstore.sign import Signer, SigningContext
+from sigstore.verify import Verifier
 from sigstore_models.common.v1 import HashAlgorithm
 
 from release_actions.contract import Context, GitHubEnv, InputSpec, OutputSpec, Step, StepResult
 from release_actions.dists import is_dist, sha256_file
 from release_actions.errors import InputError, ReleaseActionsError
-from release_actions.signing.batch import SignerPool
-from release_actions.signing.errors import SigningError
+from release_actions.signing.batch import Lane, SignerPool
+from release_actions.signing.errors import SigningError, VerificationFailed
 from release_actions.signing.output import atomic_write, check_files, check_output_dir
+from release_actions.signing.plan import SigningPlan, signing_plan
 from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.provenance import BuildContext, provenance_name, provenance_statement
 from release_actions.signing.retry import http_status
@@ -59,11 +67,9 @@ from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import (
     log_entry,
     verify_attestation,
-    verify_files,
+    verify_file,
     verify_provenance,
 )
-
-T = TypeVar("T")
 
 INPUTS = (
     InputSpec(
@@ -186,6 +192,7 @@ class SignOutputs:
     seconds: float
     trust_config: Path | None = None
     output_dir: Path = Path("signatures")
+    rekor_version: int = 1
 
     def log_entries(self) -> list[dict[str, object]]:
         return [
@@ -200,10 +207,16 @@ class SignOutputs:
 
 
 def validate(inputs: SignInputs) -> ClientTrustConfig:
-    """Everything that can be checked before a certificate is requested; returns the trust."""
+    """Everything that can be checked before a certificate is requested; returns the trust.
+
+    That includes what the trust config can sign: a Rekor v2 signing config without a
+    timestamp authority, or with attestations on and no Rekor v1 log, is refused here.
+    """
 
     check_inputs(inputs)
-    return load_trust_config(inputs.trust_config, staging=inputs.staging)
+    trust = load_trust_config(inputs.trust_config, staging=inputs.staging)
+    plan_for(inputs, trust)
+    return trust
 
 
 def check_inputs(inputs: SignInputs) -> None:
@@ -219,6 +232,20 @@ def check_inputs(inputs: SignInputs) -> None:
         provenance_name(inputs.files, label=inputs.provenance_label)
 
 
+def attested(inputs: SignInputs) -> list[Path]:
+    """The wheels and sdists that get a PEP 740 attestation."""
+    return [p for p in inputs.files if is_dist(p)] if inputs.attestations else []
+
+
+def plan_for(inputs: SignInputs, trust: ClientTrustConfig) -> SigningPlan:
+    """Which log signs the bundles and which the attestations (see ``signing.plan``)."""
+    if inputs.trust_config is not None:
+        source = str(inputs.trust_config)
+    else:
+        source = f"Sigstore's {'staging' if inputs.staging else 'public-good'} instance"
+    return signing_plan(trust, attestations=bool(attested(inputs)), source=source)
+
+
 def run(
     inputs: SignInputs,
     *,
@@ -226,91 +253,40 @@ def run(
     log: Callable[[str], None] = lambda _: None,
     trust: ClientTrustConfig | None = None,
 ) -> SignOutputs:
-    """Validate, sign every file in parallel with one certificate, write atomically, verify."""
+    """Validate, then sign in one parallel batch with one certificate: a bundle per file,
+    an attestation per dist and the provenance, each written atomically and verified as
+    soon as it is written."""
 
     started = time.perf_counter()
     if trust is None:
         trust = validate(inputs)
     else:
         check_inputs(inputs)
-    out_dir = inputs.output_dir
-    pool = SignerPool(
-        SigningContext.from_trust_config(trust),
-        tokens,
-        given_token=isinstance(tokens, GivenToken),
-        log=log,
-    )
+    plan = plan_for(inputs, trust)
+    contexts: dict[Lane, SigningContext] = {"bundles": plan.bundles}
+    if plan.attestations is not None:
+        contexts["attestations"] = plan.attestations
+    pool = SignerPool(contexts, tokens, given_token=isinstance(tokens, GivenToken), log=log)
     identity = pool.start()
-    log(f"signing {len(inputs.files)} file(s) as {identity.san} (issuer {identity.issuer})")
-
-    def sign_one(path: Path) -> SignedFile:
-        digest = sha256_file(path)
-        hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(digest))
-        bundle = pool.run(
-            lambda signer: signer.sign_artifact(hashed),
-            what=f"signing {path.name}",
-            certificate=_bundle_cert,
-        )
-        target = out_dir / f"{path.name}.sigstore.json"
-        atomic_write(target, bundle.to_json().encode())
-        index, when = _log_entry(bundle)
-        return SignedFile(path, digest, target, index, when)
-
-    def attest_one(path: Path) -> Path:
-        dist = Distribution.from_file(path)
-
-        def attest(signer: Signer) -> Attestation:
-            try:
-                return Attestation.sign(signer, dist)
-            except AttestationError as exc:
-                # pypi-attestations wraps expiry; unwrap it so the pool refreshes.
-                if isinstance(exc.__context__, ExpiredCertificate | ExpiredIdentity):
-                    raise exc.__context__ from None
-                raise
-
-        attestation = pool.run(attest, what=f"attesting {path.name}", certificate=_attestation_cert)
-        target = out_dir / f"{path.name}.publish.attestation"
-        atomic_write(target, attestation.model_dump_json().encode())
-        return target
-
-    signed = _parallel(sign_one, inputs.files, inputs.concurrency, what="sign")
-    dists = [p for p in inputs.files if is_dist(p)] if inputs.attestations else []
-    attestations = _parallel(attest_one, dists, inputs.concurrency, what="attest")
-    provenance: SignedFile | None = None
-    if inputs.provenance:
-        name = provenance_name(inputs.files, label=inputs.provenance_label)
-        build = inputs.build.completed(identity.claims)
-        statement = provenance_statement([(f.path.name, f.sha256) for f in signed], build)
-        payload = Statement(json.dumps(statement, separators=(",", ":")).encode())
-        bundle = pool.run(
-            lambda signer: signer.sign_dsse(payload),
-            what=f"signing the provenance {name}",
-            certificate=_bundle_cert,
-        )
-        target = out_dir / name
-        atomic_write(target, (bundle.to_json().replace("\n", "") + "\n").encode())
-        index, when = _log_entry(bundle)
-        provenance = SignedFile(target, sha256_file(target), target, index, when)
+    log(
+        f"signing {len(inputs.files)} file(s) as {identity.san} (issuer {identity.issuer}) "
+        f"with {plan.describe()}"
+    )
+    batch = _Batch(inputs, pool, verifier=make_verifier(trust) if inputs.verify else None)
+    batch.run(identity)
     if inputs.verify:
-        verify_signed(
-            trust,
-            identity,
-            signed,
-            provenance=provenance.path if provenance else None,
-            attestations=attestations,
-            concurrency=inputs.concurrency,
-        )
-        log(f"verified {len(signed)} bundle(s) for {identity.san}")
+        log(f"verified {len(batch.bundles)} bundle(s) for {identity.san}")
     return SignOutputs(
-        files=tuple(signed),
+        files=tuple(batch.bundles[p] for p in inputs.files),
         identity=identity,
-        provenance=provenance,
-        attestations=tuple(attestations),
+        provenance=batch.provenance,
+        attestations=tuple(batch.attestations[p] for p in attested(inputs)),
         verified=inputs.verify,
         certificates=pool.certificates,
         seconds=time.perf_counter() - started,
         trust_config=inputs.trust_config,
-        output_dir=out_dir,
+        output_dir=inputs.output_dir,
+        rekor_version=plan.rekor_version,
     )
 
 
@@ -326,72 +302,144 @@ def expected_identity(identity: SigningIdentity) -> ExpectedIdentity:
     return ExpectedIdentity(issuer=identity.issuer, san=identity.san)
 
 
-def verify_signed(
-    trust: ClientTrustConfig,
-    identity: SigningIdentity,
-    signed: list[SignedFile],
-    *,
-    provenance: Path | None,
-    attestations: list[Path],
-    concurrency: int,
-) -> None:
-    """Verify-after-sign through the same path ``verify`` uses; on failure remove the outputs."""
+#: One unit of work in the batch: (what it does, for the error message; its file; the work).
+_Job = tuple[str, Path, Callable[[], None]]
 
-    verifier = make_verifier(trust)
-    expected = expected_identity(identity)
-    by_dir: dict[Path, list[Path]] = {}
-    for item in signed:
-        by_dir.setdefault(item.bundle.parent, []).append(item.path)
-    try:
-        verified = []
-        for bundle_dir, paths in by_dir.items():
-            verified += verify_files(
-                paths,
-                bundle_dir=bundle_dir,
-                verifier=verifier,
-                expected=expected,
-                concurrency=concurrency,
-            )
-        if provenance is not None:
-            verify_provenance(provenance, verified, verifier=verifier, expected=expected)
-        digests = {f.path.name: f.sha256 for f in signed}
-        for attestation in attestations:
-            dist_name = attestation.name.removesuffix(".publish.attestation")
-            dist = next(f.path for f in signed if f.path.name == dist_name)
+
+class _Batch:
+    """Every signature of one run as one list of jobs over one thread pool.
+
+    The files are hashed first (in parallel), so the provenance and the attestations need
+    no second pass over them; then each bundle, attestation and the provenance is signed,
+    written and (with ``verify``) verified by the same path ``verify`` uses, while other
+    jobs wait on Rekor. The first failure stops the rest. When a verification fails,
+    everything this run wrote is removed again, so nothing unverified is uploaded.
+    """
+
+    def __init__(self, inputs: SignInputs, pool: SignerPool, *, verifier: Verifier | None):
+        self.inputs = inputs
+        self.pool = pool
+        self.verifier = verifier
+        self.digests: dict[Path, str] = {}
+        self.bundles: dict[Path, SignedFile] = {}
+        self.attestations: dict[Path, Path] = {}
+        self.provenance: SignedFile | None = None
+        self._written: list[Path] = []
+        self._expected: ExpectedIdentity | None = None
+        self._build: BuildContext = inputs.build
+
+    def run(self, identity: SigningIdentity) -> None:
+        inputs = self.inputs
+        self._expected = expected_identity(identity)
+        self._build = inputs.build.completed(identity.claims)
+        files = inputs.files
+        workers = max(1, min(inputs.concurrency, len(files) * 2 + 1))
+        with ThreadPoolExecutor(max_workers=workers) as executor:
+            jobs: list[_Job] = [("hash", p, partial(self._hash, p)) for p in files]
+            _run_all(executor, jobs)
+            jobs = [("sign", p, partial(self._bundle, p)) for p in files]
+            jobs += [("attest", p, partial(self._attestation, p)) for p in attested(inputs)]
+            if inputs.provenance:
+                name = provenance_name(files, label=inputs.provenance_label)
+                target = inputs.output_dir / name
+                jobs.append(("sign the provenance", target, partial(self._provenance, name)))
+            try:
+                _run_all(executor, jobs)
+            except VerificationFailed:
+                for path in self._written:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                raise
+
+    def _write(self, target: Path, data: bytes) -> None:
+        atomic_write(target, data)
+        self._written.append(target)
+
+    def _hash(self, path: Path) -> None:
+        self.digests[path] = sha256_file(path)
+
+    def _bundle(self, path: Path) -> None:
+        digest = self.digests[path]
+        hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(digest))
+        bundle = self.pool.run(
+            lambda signer: signer.sign_artifact(hashed),
+            what=f"signing {path.name}",
+            certificate=_bundle_cert,
+        )
+        target = self.inputs.output_dir / f"{path.name}.sigstore.json"
+        self._write(target, bundle.to_json().encode())
+        if self.verifier is not None and self._expected is not None:
+            verify_file(path, target, verifier=self.verifier, expected=self._expected)
+        index, when = log_entry(bundle)
+        self.bundles[path] = SignedFile(path, digest, target, index, when)
+
+    def _attestation(self, path: Path) -> None:
+        digest = self.digests[path]
+        dist = Distribution(name=path.name, digest=digest)
+
+        def attest(signer: Signer) -> Attestation:
+            try:
+                return Attestation.sign(signer, dist)
+            except AttestationError as exc:
+                # pypi-attestations wraps expiry; unwrap it so the pool refreshes.
+                if isinstance(exc.__context__, ExpiredCertificate | ExpiredIdentity):
+                    raise exc.__context__ from None
+                raise
+
+        attestation = self.pool.run(
+            attest,
+            what=f"attesting {path.name}",
+            certificate=_attestation_cert,
+            lane="attestations",
+        )
+        target = self.inputs.output_dir / f"{path.name}.publish.attestation"
+        self._write(target, attestation.model_dump_json().encode())
+        if self.verifier is not None and self._expected is not None:
             verify_attestation(
-                attestation, dist, digests[dist_name], verifier=verifier, expected=expected
+                target, path, digest, verifier=self.verifier, expected=self._expected
             )
-    except ReleaseActionsError:
-        for path in [
-            *(f.bundle for f in signed),
-            *attestations,
-            *([provenance] if provenance else []),
-        ]:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        raise
+        self.attestations[path] = target
+
+    def _provenance(self, name: str) -> None:
+        subjects = [(p.name, self.digests[p]) for p in self.inputs.files]
+        statement = provenance_statement(subjects, self._build)
+        payload = Statement(json.dumps(statement, separators=(",", ":")).encode())
+        bundle = self.pool.run(
+            lambda signer: signer.sign_dsse(payload),
+            what=f"signing the provenance {name}",
+            certificate=_bundle_cert,
+        )
+        target = self.inputs.output_dir / name
+        self._write(target, (bundle.to_json().replace("\n", "") + "\n").encode())
+        if self.verifier is not None and self._expected is not None:
+            verify_provenance(
+                target,
+                [(p, self.digests[p]) for p in self.inputs.files],
+                verifier=self.verifier,
+                expected=self._expected,
+            )
+        index, when = log_entry(bundle)
+        self.provenance = SignedFile(target, sha256_file(target), target, index, when)
 
 
-def _parallel(
-    work: Callable[[Path], T], paths: tuple[Path, ...] | list[Path], concurrency: int, *, what: str
-) -> list[T]:
-    """``work`` over ``paths`` with ``concurrency`` threads; the first failure stops the rest
-    and is raised naming its file."""
-    if not paths:
-        return []
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(paths))) as executor:
-        futures: dict[Future[T], Path] = {executor.submit(work, p): p for p in paths}
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((f for f in futures if f in done and f.exception() is not None), None)
-        if failed is not None:
-            for future in futures:
-                future.cancel()
-            path = futures[failed]
-            error = failed.exception() or RuntimeError("unknown failure")
-            if isinstance(error, ReleaseActionsError):
-                raise error
-            raise _signing_failure(path, what, error) from error
-        return [future.result() for future in futures]
+def _run_all(executor: ThreadPoolExecutor, jobs: list[_Job]) -> None:
+    """Run ``jobs`` on ``executor``; the first failure cancels the ones not started and is
+    raised (a ``ReleaseActionsError`` as it is, anything else naming its file)."""
+    if not jobs:
+        return
+    futures: dict[Future[None], _Job] = {executor.submit(job[2]): job for job in jobs}
+    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    failed = next((f for f in futures if f in done and f.exception() is not None), None)
+    if failed is None:
+        return
+    for future in futures:
+        future.cancel()
+    wait(futures)  # the ones already running finish (their files are complete)
+    what, path, _ = futures[failed]
+    error = failed.exception() or RuntimeError("unknown failure")
+    if isinstance(error, ReleaseActionsError):
+        raise error
+    raise _signing_failure(path, what, error) from error
 
 
 def _signing_failure(path: Path, what: str, error: BaseException) -> SigningError:
@@ -399,6 +447,10 @@ def _signing_failure(path: Path, what: str, error: BaseException) -> SigningErro
     status = http_status(error)
     detail = f"HTTP {status}" if status else (str(error) or type(error).__name__)
     service = "Rekor" if "Rekor" in type(error).__name__ else "Sigstore"
+    if isinstance(error, InvalidBundle):
+        # sigstore logged the timestamp authority's failure as a warning and went on; a
+        # Rekor v2 entry without a timestamp makes no bundle.
+        service, detail = "the timestamp authority", f"no timestamp for a Rekor v2 entry: {error}"
     return SigningError(
         f"could not {what} {path.name}: {service} failed ({detail}); no bundle was written for it",
         fix="re-run the step (signing converges: existing bundles are replaced); if it "
@@ -414,11 +466,6 @@ def _bundle_cert(bundle: Bundle) -> Certificate:
 def _attestation_cert(attestation: Attestation) -> Certificate:
 
     return x509.load_der_x509_certificate(attestation.verification_material.certificate)
-
-
-def _log_entry(bundle: Bundle) -> tuple[int | None, int | None]:
-
-    return log_entry(bundle)
 
 
 def token_source(ctx: Context, given: str | None) -> TokenSource:

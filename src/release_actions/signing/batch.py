@@ -2,10 +2,16 @@
 
 Example::
 
-    pool = SignerPool(SigningContext.from_trust_config(trust), tokens, log=print)
+    pool = SignerPool({"bundles": SigningContext.from_trust_config(trust)}, tokens,
+                      given_token=False, log=print)
     identity = pool.start()                           # token → certificate (one Fulcio call)
     bundle = pool.run(lambda signer: signer.sign_artifact(data), what="a.whl",
                       certificate=lambda b: b.signing_certificate)
+
+Lanes: each lane names a signing context (which Rekor log, which TSAs). Lanes sharing one
+context share one signer and so one certificate; a lane with its own context (PEP 740
+attestations on Rekor v1 while the bundles go to Rekor v2, see :mod:`.plan`) gets its
+own signer from the same token, refreshed together with the others.
 
 sigstore's ``Signer`` caches one key and certificate; its ``sign_*`` methods are safe to
 call from threads (Rekor sessions are thread-local). A Fulcio certificate lives about ten
@@ -24,9 +30,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from cryptography.x509 import Certificate
 from sigstore._internal.fulcio.client import ExpiredCertificate, FulcioClientError
@@ -38,6 +44,7 @@ from release_actions.signing.retry import http_status, is_transient, retrying
 from release_actions.signing.tokens import SigningIdentity, TokenSource
 
 T = TypeVar("T")
+Lane = Literal["bundles", "attestations"]
 
 #: Replace a certificate this close to its end (capped by a fifth of its lifetime).
 REFRESH_MARGIN = 60.0
@@ -50,21 +57,21 @@ class SignerPool:
 
     def __init__(
         self,
-        context: SigningContext,
+        contexts: Mapping[Lane, SigningContext],
         tokens: TokenSource,
         *,
         given_token: bool,
         log: Callable[[str], None] = lambda _: None,
         refresh_margin: float = REFRESH_MARGIN,
     ) -> None:
-        self._context = context
+        self._contexts = dict(contexts)
         self._tokens = tokens
         self._given = given_token
         self._log = log
         self._margin = refresh_margin
         self._lock = threading.Lock()
         self._generation = 0
-        self._signer: Signer | None = None
+        self._signers: dict[Lane, Signer] | None = None
         self._not_after: float | None = None
         self._identity: SigningIdentity | None = None
         #: Certificates obtained so far (1 for a batch that outlived nothing).
@@ -99,12 +106,17 @@ class SignerPool:
                 f"sigstore refuses the identity token: {exc}",
                 fix="pass an OIDC ID token whose audience is `sigstore`",
             ) from exc
+        by_context: dict[int, Signer] = {}
+        signers: dict[Lane, Signer] = {}
         try:
-            signer = retrying(
-                lambda: Signer(token, self._context),
-                what="the signing-certificate request (Fulcio)",
-                log=self._log,
-            )
+            for lane, context in self._contexts.items():
+                if id(context) not in by_context:
+                    by_context[id(context)] = retrying(
+                        partial(Signer, token, context),
+                        what="the signing-certificate request (Fulcio)",
+                        log=self._log,
+                    )
+                signers[lane] = by_context[id(context)]
         except FulcioClientError as exc:
             status = http_status(exc)
             detail = f"HTTP {status}" if status else (str(exc) or type(exc).__name__)
@@ -114,16 +126,16 @@ class SignerPool:
                 "`trust-config`), then re-run",
             ) from exc
         self._identity = identity
-        self._signer = signer
+        self._signers = signers
         self._not_after = None
         self._generation += 1
-        self.certificates += 1
+        self.certificates += len(by_context)
         if not first:
             self._log(f"new signing certificate (#{self.certificates}): the previous one expired")
 
-    def _current(self) -> tuple[int, Signer]:
+    def _current(self, lane: Lane) -> tuple[int, Signer]:
         with self._lock:
-            if self._signer is None:
+            if self._signers is None:
                 raise RuntimeError("SignerPool.start() was not called")
             if (
                 self._not_after is not None
@@ -131,7 +143,7 @@ class SignerPool:
                 and self._not_after - time.time() < self._margin
             ):
                 self._new_signer(first=False)
-            return self._generation, self._signer
+            return self._generation, self._signers[lane]
 
     def _refresh(self, generation: int, reason: BaseException) -> None:
         with self._lock:
@@ -146,11 +158,14 @@ class SignerPool:
                 ) from reason
             self._new_signer(first=False)
 
-    def _observe(self, cert: Certificate) -> None:
+    def _observe(self, cert: Certificate, generation: int) -> None:
+        """Note when the current signers' certificates end (the earliest of them)."""
         not_after = cert.not_valid_after_utc.timestamp()
         lifetime = not_after - cert.not_valid_before_utc.timestamp()
         with self._lock:
-            if self._not_after is None or not_after != self._not_after:
+            if generation != self._generation:
+                return  # a straggler signed with a certificate already replaced
+            if self._not_after is None or not_after < self._not_after:
                 self._not_after = not_after
                 self._margin = min(self._margin, max(lifetime / 5, 0.0))
 
@@ -160,17 +175,19 @@ class SignerPool:
         *,
         what: str,
         certificate: Callable[[T], Certificate],
+        lane: Lane = "bundles",
     ) -> T:
-        """``operation(signer)``, retried on transient failures, refreshed on expiry."""
+        """``operation(signer)`` with ``lane``'s signer, retried on transient failures,
+        refreshed on expiry."""
 
         for _ in range(MAX_REFRESHES + 1):
-            generation, signer = self._current()
+            generation, signer = self._current(lane)
             try:
                 result = retrying(partial(operation, signer), what=what, log=self._log)
             except (ExpiredCertificate, ExpiredIdentity) as exc:
                 self._refresh(generation, exc)
                 continue
-            self._observe(certificate(result))
+            self._observe(certificate(result), generation)
             return result
         raise SigningError(
             f"{what}: the signing certificate kept expiring ({MAX_REFRESHES} refreshes)",
@@ -178,4 +195,4 @@ class SignerPool:
         )
 
 
-__all__ = ["SignerPool", "is_transient"]
+__all__ = ["Lane", "SignerPool", "is_transient"]

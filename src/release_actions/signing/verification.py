@@ -26,7 +26,7 @@ from typing import Any
 from pypi_attestations import Attestation
 from sigstore.errors import Error as SigstoreError
 from sigstore.hashes import Hashed
-from sigstore.models import Bundle
+from sigstore.models import Bundle, InvalidBundle
 from sigstore.verify import Verifier
 from sigstore_models.common.v1 import HashAlgorithm
 
@@ -87,11 +87,15 @@ def read_bundle(path: Path) -> Bundle:
 
 
 def log_entry(bundle: Bundle) -> tuple[int | None, int | None]:
-    """Rekor ``(logIndex, integratedTime)`` from the bundle's public JSON form."""
+    """Rekor ``(logIndex, integratedTime)`` from the bundle's public JSON form.
+
+    A Rekor v2 entry has no integrated time (``"0"``; its time is the RFC 3161
+    timestamp's): ``None`` then.
+    """
     data: dict[str, Any] = json.loads(bundle.to_json())
     entries = data.get("verificationMaterial", {}).get("tlogEntries") or [{}]
     index, when = entries[0].get("logIndex"), entries[0].get("integratedTime")
-    return (int(index) if index is not None else None, int(when) if when is not None else None)
+    return (int(index) if index is not None else None, int(when) if when else None)
 
 
 def _failure(
@@ -99,7 +103,14 @@ def _failure(
 ) -> VerificationFailed:
     reason = str(exc) or type(exc).__name__
     lowered = reason.lower()
-    if any(word in lowered for word in ("chain", "root", "inclusion", "checkpoint", "entry")):
+    if "verified time" in lowered or "timestamp" in lowered:
+        fix = (
+            "the bundle's signing time cannot be established: its RFC 3161 timestamp comes "
+            "from a timestamp authority the trust configuration does not list, and a Rekor v2 "
+            "entry carries no other time. Check `trust-config` names the instance that signed "
+            "it (its trusted root lists the timestamp authority)"
+        )
+    elif any(word in lowered for word in ("chain", "root", "inclusion", "checkpoint", "entry")):
         fix = (
             "it was not signed by the Sigstore instance in the trust configuration: check "
             "`trust-config` (empty = public-good production)"
@@ -232,6 +243,17 @@ def verify_attestation(
     try:
         attestation = Attestation.model_validate_json(path.read_bytes())
         bundle = attestation.to_bundle()
+    except InvalidBundle as exc:
+        # pypi-attestations keeps the log entry but no timestamps: a Rekor v2 entry (no
+        # inclusion promise) leaves an attestation nothing can verify, PyPI included.
+        raise VerificationFailed(
+            f"{path.name} holds a transparency-log entry without an inclusion promise (a Rekor "
+            f"v2 entry), which a PEP 740 attestation cannot be verified with: {exc}",
+            fix="make the attestations with a signing config that lists a Rekor v1 log (`sign` "
+            "puts them there by itself when the config lists one), or set `attestations: "
+            "false`",
+            file=str(path),
+        ) from exc
     except Exception as exc:
         raise VerificationFailed(
             f"{path.name} is not a PEP 740 attestation: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
