@@ -30,7 +30,7 @@ from rich.table import Table
 
 from release_actions.build.project import Project
 from release_actions.errors import ProjectError, ReleaseActionsError
-from release_actions_dev.runner import StepRun, run_step
+from release_actions_dev.runner import StepRun, run_step, run_step_elsewhere, someone_elses_environ
 from release_actions_dev.standins.github import GitHubStandin
 from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 
@@ -139,6 +139,33 @@ class Rehearsal:
         self.console.print(f"  [green]✓[/] {name}{label} in {result.seconds:.1f} s\n")
         return result
 
+    def rebuild_elsewhere(self, workdir: Path, inputs: Mapping[str, str]) -> StepRun:
+        """build-dists again as another user would: a clone of the tag at another path,
+        their own environment and umask, in a process of its own."""
+        elsewhere = workdir / "someone-else" / "checkout"
+        _git(workdir, "clone", "--quiet", "--no-local", str(self.clone), str(elsewhere))
+        _git(elsewhere, "checkout", "--quiet", self.tag)
+        env = someone_elses_environ(
+            workdir / "someone-else" / "home", workdir / "someone-else" / "tmp"
+        )
+        with self.console.status("build-dists (again, by someone else) …"):
+            result = run_step_elsewhere(
+                "build-dists",
+                inputs,
+                workspace=elsewhere,
+                files=self.files / f"{len(self.runs):02d}-build-dists-elsewhere",
+                base=env,
+            )
+        self.runs.append(result)
+        self.console.print(Markdown(result.summary))
+        if result.exit_code != 0:
+            self.console.print(result.stdout, markup=False, highlight=False)
+            raise _StepFailed("build-dists (again, by someone else)")
+        self.console.print(
+            f"  [green]✓[/] build-dists (again, by someone else) in {result.seconds:.1f} s\n"
+        )
+        return result
+
 
 class _StepFailed(Exception):
     pass
@@ -220,19 +247,17 @@ def _chain(run: Rehearsal, workdir: Path) -> int:
     version = tagged.outputs["version"]
     epoch = tagged.outputs["source-date-epoch"]
     built = run.step("build-dists", {"expected-version": version, "source-date-epoch": epoch})
-    rebuilt = run.step(
-        "build-dists",
-        {
-            "outdir": str(workdir / "rebuild"),
-            "expected-version": version,
-            "source-date-epoch": epoch,
-        },
-        " (again, from scratch)",
+    rebuilt = run.rebuild_elsewhere(
+        workdir, {"expected-version": version, "source-date-epoch": epoch}
     )
     if rebuilt.outputs["sha256sums"] != built.outputs["sha256sums"]:
         run.console.print("[red]✗ a second build of the same commit gave different files[/]")
         return 1
-    run.console.print("  [green]✓[/] the rebuild is byte-identical\n")
+    run.console.print(
+        "  [green]✓[/] the rebuild by someone else (another clone path, umask 002, time zone "
+        "Pacific/Kiritimati, locale C, own HOME and TMPDIR, a process of its own) is "
+        "byte-identical\n"
+    )
     token = {"token": REHEARSAL_TOKEN}
     run.step("sign", {"files": "dist/*.tar.gz", "trust-config": run.trust_config})
     run.step(

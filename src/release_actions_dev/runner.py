@@ -15,6 +15,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -117,4 +119,56 @@ def run_step(
         outputs=parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
         summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
         seconds=seconds,
+    )
+
+
+#: Variables a newcomer's machine has too: how to reach the package index through TLS.
+CERTIFICATE_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT")
+
+
+def someone_elses_environ(home: Path, tmp: Path) -> dict[str, str]:
+    """Another user's machine: own HOME and TMPDIR, another time zone and locale; nothing of
+    this process's environment but PATH and the certificate variables."""
+    home.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "TZ": "Pacific/Kiritimati",
+        "LC_ALL": "C",
+        "LANG": "C",
+        **{k: v for k in CERTIFICATE_VARIABLES if (v := os.environ.get(k))},
+    }
+
+
+def run_step_elsewhere(
+    step: str,
+    inputs: Mapping[str, str],
+    *,
+    workspace: Path,
+    files: Path,
+    base: Mapping[str, str],
+    umask: int = 0o002,
+) -> StepRun:
+    """Run one step in a process of its own, as another user would: ``base`` is all of its
+    environment (see :func:`someone_elses_environ`) and ``umask`` its umask."""
+    env = action_environ(inputs, workspace=workspace, files=files, base=base)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "release_actions", step],
+        env=env,
+        cwd=workspace,
+        umask=umask,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return StepRun(
+        step=step,
+        exit_code=proc.returncode,
+        stdout=proc.stdout + proc.stderr,
+        outputs=parse_outputs(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
+        summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
+        seconds=time.perf_counter() - start,
     )

@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import subprocess
+import sys
 import tarfile
 import textwrap
 from pathlib import Path
@@ -44,28 +45,55 @@ def set_mtimes(project: Path, when: int) -> None:
 # --------------------------------------------------------------------------- real builds
 
 
+CERTIFICATE_VARIABLES = {"SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "PIP_CERT"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["setuptools", "hatchling", "flit"])
-def test_rebuild_is_byte_identical(tmp_path: Path, backend: Backend) -> None:
-    """Two checkouts of one commit, files with different mtimes (older and newer than
-    SOURCE_DATE_EPOCH), built into different output folders: identical sdist and wheel."""
+def test_rebuild_by_someone_else_is_byte_identical(tmp_path: Path, backend: Backend) -> None:
+    """One commit built here, and by someone else: another clone path, files with other
+    mtimes, umask 002 (many distributions' default), another time zone, locale, HOME and
+    TMPDIR, through the command line in a process of its own. Same bytes."""
     first = make_project(tmp_path / "one", backend)
-    second = make_project(tmp_path / "two", backend)
+    second = tmp_path / "elsewhere" / "checkout"
+    subprocess.run(["git", "clone", "--quiet", str(first), str(second)], check=True)
     set_mtimes(first, DEFAULT_EPOCH + 86_400)
     set_mtimes(second, 1_000_000_000)
-    out_one, out_two = tmp_path / "dist-one", tmp_path / "dist-two"
-    out_two.mkdir()
-    (out_two / "unrelated.txt").write_text("keep me")
-
+    out_one, out_two = tmp_path / "dist-one", second / "dist"
     build(first, out_one)
-    build(second, out_two)
-
-    assert sorted(p.name for p in out_one.iterdir()) == [WHEEL, SDIST]
-    assert sorted(p.name for p in out_two.iterdir()) == [WHEEL, SDIST, "unrelated.txt"]
+    for folder in ("home", "tmp"):
+        (tmp_path / "someone" / folder).mkdir(parents=True)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path / "someone" / "home"),
+        "TMPDIR": str(tmp_path / "someone" / "tmp"),
+        "TZ": "Pacific/Kiritimati",
+        "LC_ALL": "C",
+        "LANG": "C",
+        "SOURCE_DATE_EPOCH": str(DEFAULT_EPOCH),
+        # What a newcomer's machine has too: how to reach the package index through TLS.
+        **{k: v for k, v in os.environ.items() if k in CERTIFICATE_VARIABLES},
+    }
+    cli = Path(sys.executable).with_name("release-actions")
+    proc = subprocess.run(
+        ["sh", "-c", 'umask 002 && exec "$@"', "sh", str(cli), "build-dists",
+         "--project", str(second), "--outdir", str(out_two)],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in (SDIST, WHEEL):
         assert (out_one / name).read_bytes() == (out_two / name).read_bytes(), name
-    assert (out_two / "unrelated.txt").read_text() == "keep me"
     assert check_dists([out_one / SDIST, out_one / WHEEL], expected_version="1.2.3") == []
+
+
+def test_publishing_keeps_unrelated_files(tmp_path: Path) -> None:
+    outdir = tmp_path / "dist"
+    outdir.mkdir()
+    (outdir / "unrelated.txt").write_text("keep me")
+    project = make_project(tmp_path / "one", "hatchling")
+    build(project, outdir)
+    assert sorted(p.name for p in outdir.iterdir()) == [WHEEL, SDIST, "unrelated.txt"]
+    assert (outdir / "unrelated.txt").read_text() == "keep me"
 
 
 @pytest.mark.slow
