@@ -332,9 +332,9 @@ def _collect(clone: Path, output: Path) -> None:
             shutil.copytree(source, output / folder, dirs_exist_ok=True)
 
 
-def main(argv: Sequence[str]) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="release-actions rehearse",
+        prog="scripts/rehearse",
         description="Run a project through the whole chain offline, against local stand-ins.",
     )
     parser.add_argument(
@@ -350,7 +350,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary clone and stand-in data too"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parser().parse_args(argv)
     return rehearse(
         args.project or bundled_example(), tag=args.tag, keep=args.keep, output=args.output
     )
