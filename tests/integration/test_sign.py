@@ -110,9 +110,34 @@ def check_with_sigstore(standin: SigstoreStandin, ws: Path, result: StepRun) -> 
         assert json.loads(payload)["subject"][0]["name"] == Path(rel).name.removesuffix(
             ".publish.attestation"
         )
+        # Always a Rekor v1 entry with its inclusion promise, whatever log the bundles use.
+        entry = attestation.verification_material.transparency_entries[0]
+        assert entry["kindVersion"] == {"kind": "dsse", "version": "0.0.1"}
+        assert entry["inclusionPromise"]["signedEntryTimestamp"]
+    check_log_entries(standin, ws, [*bundles, result.outputs["provenance"]])
 
 
-def test_sign_with_the_ambient_token(sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+def check_log_entries(standin: SigstoreStandin, ws: Path, bundles: list[str]) -> None:
+    """Each bundle is in the log the stand-in's signing config chose, with a TSA timestamp."""
+    for rel in bundles:
+        text = (ws / rel).read_text()
+        material = json.loads(text)["verificationMaterial"]
+        entry = material["tlogEntries"][0]
+        timestamps = material["timestampVerificationData"]["rfc3161Timestamps"]
+        assert len(timestamps) == 1, rel
+        if standin.rekor_version == 2:
+            assert entry["kindVersion"] == {"kind": "hashedrekord", "version": "0.0.2"}, rel
+            assert "inclusionPromise" not in entry, rel
+        else:
+            assert entry["kindVersion"]["version"] == "0.0.1", rel
+            assert entry["inclusionPromise"]["signedEntryTimestamp"], rel
+
+
+@pytest.mark.fidelity("sig.signing-config", "sig.tsa-response", "sig.rekor2-entry")
+def test_sign_with_the_ambient_token(
+    each_sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    sigstore_standin = each_sigstore_standin
     ws = make_workspace(tmp_path, extra=3)
     result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env())
     assert result.exit_code == 0, result.stdout
@@ -125,8 +150,16 @@ def test_sign_with_the_ambient_token(sigstore_standin: SigstoreStandin, tmp_path
     entries = json.loads(out["log-entries"])
     assert [e["file"] for e in entries] == sorted(p.name for p in (ws / "dist").iterdir())
     assert sorted(e["logIndex"] for e in entries) == sorted({e["logIndex"] for e in entries})
+    v2 = sigstore_standin.rekor_version == 2
+    assert all((e["integratedTime"] is None) == v2 for e in entries)  # v2: no integrated time
     check_with_sigstore(sigstore_standin, ws, result)
-    assert sigstore_standin.request_counts["fulcio"] == 1  # one certificate for everything
+    # One certificate for everything; with Rekor v2 a second one for the attestations,
+    # which are signed through the config's Rekor v1 log.
+    assert sigstore_standin.request_counts["fulcio"] == (2 if v2 else 1)
+    files, dists = 5, 2
+    assert sigstore_standin.log.size == (dists if v2 else files + dists + 1)  # + provenance
+    assert sigstore_standin.log_v2.size == (files + 1 if v2 else 0)
+    assert sigstore_standin.request_counts["tsa"] == files + dists + 1  # every signature
     assert sorted(p.name for p in (ws / "dist").iterdir()) == sorted(
         [*DISTS, "extra-000.txt", "extra-001.txt", "extra-002.txt"]
     )  # nothing written next to the dists
@@ -243,8 +276,8 @@ def test_a_refused_file_is_named_and_leaves_no_partial_bundle(
     assert not (out / "example_pkg-1.0.0-py3-none-any.whl.sigstore.json").exists()
 
 
-def test_rerun_converges(shared_sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
-    standin = shared_sigstore_standin
+def test_rerun_converges(each_shared_sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
+    standin = each_shared_sigstore_standin
     ws = make_workspace(tmp_path)
     first = sign(standin, ws, tmp_path, env=standin.ambient_env())
     second = sign(standin, ws, tmp_path, env=standin.ambient_env())
@@ -340,3 +373,112 @@ def test_dry_run_signs_and_writes_nothing(
     assert "dry run" in result.summary
     assert not (ws / "signatures").exists()
     assert sum(sigstore_standin.request_counts.values()) == 0
+
+
+# Rekor v2 and timestamp authorities ---------------------------------------------------------
+
+
+def _variant(standin: SigstoreStandin, tmp: Path, **shape: object) -> Path:
+    return standin.write_trust_config(tmp / "variant.json", **shape)  # type: ignore[arg-type]
+
+
+def assert_nothing_signed(standin: SigstoreStandin, ws: Path) -> None:
+    assert sum(standin.request_counts.values()) == 0, standin.request_counts
+    assert (standin.log.size, standin.log_v2.size) == (0, 0)
+    assert not (ws / "signatures").exists()
+
+
+@pytest.mark.fidelity("sig.signing-config")
+def test_rekor_v2_only_with_attestations_is_refused_before_anything_is_signed(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    config = _variant(sigstore_standin, tmp_path, rekor=(2,))
+    env = sigstore_standin.ambient_env()
+    for dry_run in ("true", "false"):
+        result = sign(sigstore_standin, ws, tmp_path, env=env,
+                      given={"trust-config": str(config), "dry-run": dry_run})  # fmt: skip
+        error = assert_failed(
+            result, "PEP 740 attestations", "no active Rekor v1 log", "`attestations: false`"
+        )
+        assert "inclusion promise" in error
+        assert "sign again" not in error
+        assert_nothing_signed(sigstore_standin, ws)
+    # Without attestations the same config signs bundles and provenance on Rekor v2.
+    result = sign(sigstore_standin, ws, tmp_path, env=env,
+                  given={"trust-config": str(config), "attestations": "false"})  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+    assert result.outputs["attestations"] == ""
+    assert sigstore_standin.log_v2.size == len(DISTS) + 1
+    assert sigstore_standin.log.size == 0
+    assert "Rekor v2 + 1 timestamp authority" in result.stdout
+
+
+@pytest.mark.fidelity("sig.signing-config")
+def test_rekor_v2_without_a_timestamp_authority_is_refused_before_anything_is_signed(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    ws = make_workspace(tmp_path)
+    config = _variant(sigstore_standin, tmp_path, rekor=(2, 1), timestamps=False)
+    result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                  given={"trust-config": str(config), "attestations": "false"})  # fmt: skip
+    assert_failed(result, "Rekor v2", "no timestamp authority", "tsaUrls")
+    assert_nothing_signed(sigstore_standin, ws)
+
+
+@pytest.mark.fidelity("sig.tsa-chain")
+def test_a_timestamp_from_an_untrusted_authority_fails_verify_after_sign_on_rekor_v2(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    """The signing config names another TSA than the trusted root: with Rekor v2 there is
+    no other source of time, so nothing verifies and nothing is left behind."""
+    ws = make_workspace(tmp_path)
+    with SigstoreStandin() as foreign:
+        config = _variant(sigstore_standin, tmp_path, rekor=(2, 1), tsa_url=foreign.tsa_url)
+        result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                      given={"trust-config": str(config)})  # fmt: skip
+        assert foreign.request_counts["tsa"] >= 1
+    assert_failed(result, "not enough sources of verified time", "timestamp authority")
+    assert list((ws / "signatures").iterdir()) == []  # everything written was removed
+
+
+def test_the_same_on_rekor_v1_verifies_by_the_signed_entry_timestamp(
+    sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    """sigstore-python accepts one verified time: a v1 entry's SET is one."""
+    ws = make_workspace(tmp_path)
+    with SigstoreStandin() as foreign:
+        config = _variant(sigstore_standin, tmp_path, rekor=(1,), tsa_url=foreign.tsa_url)
+        result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
+                      given={"trust-config": str(config)})  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+
+
+@pytest.mark.fidelity("sig.tsa-request")
+def test_a_timestamp_authority_failure_is_retried_on_rekor_v2_and_harmless_on_v1(
+    each_sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    standin = each_sigstore_standin
+    ws = make_workspace(tmp_path)
+    standin.fail_next("tsa", 1, status=503)
+    result = sign(standin, ws, tmp_path, env=standin.ambient_env(), concurrency="1",
+                  attestations="false", provenance="false")  # fmt: skip
+    assert result.exit_code == 0, result.stdout
+    bundles = result.outputs["bundles"].splitlines()
+    stamps = [
+        json.loads((ws / rel).read_text())["verificationMaterial"].get(
+            "timestampVerificationData", {}
+        )
+        for rel in bundles
+    ]
+    if standin.rekor_version == 2:
+        # sigstore logged the TSA's 503, made the v2 entry, then could not build the bundle;
+        # the step signed that file again (one orphaned entry).
+        assert "retrying signing" in result.stdout
+        assert standin.log_v2.size == len(DISTS) + 1
+        assert all(s.get("rfc3161Timestamps") for s in stamps)
+    else:
+        # The SET is the bundle's time; the missing timestamp is not an error (sigstore).
+        assert "retrying" not in result.stdout
+        assert standin.log.size == len(DISTS)
+        assert sum(1 for s in stamps if s.get("rfc3161Timestamps")) == len(DISTS) - 1

@@ -1,4 +1,8 @@
-"""The verify step (the path sign uses after signing), and one real public-good bundle."""
+"""The verify step (the path sign uses after signing), and one real public-good bundle.
+
+The stand-in tests run on both signing configs public-good publishes (``rekor-v1``:
+Fulcio + Rekor v1 + TSA, the production default; ``rekor-v2``: the opt-in Rekor v2 + TSA).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from pypi_attestations import Attestation, Distribution
 from sigstore.dsse import Statement
-from sigstore.models import Bundle
+from sigstore.models import Bundle, ClientTrustConfig
 from sigstore.oidc import IdentityToken
+from sigstore.sign import SigningContext
 from sigstore.verify import Verifier
 
 from release_actions.actions.verify import VerifyInputs, run
 from release_actions.signing.errors import VerificationFailed
 from release_actions.signing.policy import ExpectedIdentity
-from release_actions.signing.verification import verify_files
+from release_actions.signing.verification import verify_attestation, verify_files
 from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
@@ -31,7 +37,7 @@ PROVENANCE = "signatures/example_pkg-1.0.0.intoto.jsonl"
 
 @pytest.fixture(scope="module")
 def signed(
-    shared_sigstore_standin: SigstoreStandin, tmp_path_factory: pytest.TempPathFactory
+    each_shared_sigstore_standin: SigstoreStandin, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A workspace whose dists were signed once by the sign step."""
     root = tmp_path_factory.mktemp("signed")
@@ -41,10 +47,10 @@ def signed(
         (ws / "dist" / name).write_bytes(dist_bytes(name))
     result = run_step(
         "sign",
-        {"files": "dist/*", "trust-config": str(shared_sigstore_standin.trust_config_path)},
+        {"files": "dist/*", "trust-config": str(each_shared_sigstore_standin.trust_config_path)},
         workspace=ws,
         tmp=root,
-        extra_env=shared_sigstore_standin.ambient_env(),
+        extra_env=each_shared_sigstore_standin.ambient_env(),
     )
     assert result.exit_code == 0, result.stdout
     return ws
@@ -82,9 +88,9 @@ def assert_rejected(result: StepRun, *fragments: str) -> None:
 
 
 def test_verifies_for_repository_workflow_ref_and_provenance(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
-    standin = shared_sigstore_standin
+    standin = each_shared_sigstore_standin
     exact = {
         "workflow": ".github/workflows/release.yml",
         "ref": "refs/tags/v1.0.0",
@@ -98,11 +104,12 @@ def test_verifies_for_repository_workflow_ref_and_provenance(
     assert "provenance `example_pkg-1.0.0.intoto.jsonl` lists them all" in result.summary
 
 
+@pytest.mark.fidelity("sig.rekor1-entry", "sig.rekor2-entry")
 def test_tampered_dist_is_rejected(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
     (workspace / "dist" / DISTS[1]).write_bytes(dist_bytes(DISTS[1], payload=b"evil = 1\n"))
-    result = verify(shared_sigstore_standin, workspace, tmp_path)
+    result = verify(each_shared_sigstore_standin, workspace, tmp_path)
     assert_rejected(result, DISTS[1], "not the one that was signed")
 
 
@@ -116,22 +123,23 @@ def test_tampered_dist_is_rejected(
     ],
 )
 def test_wrong_identity_is_rejected(
-    shared_sigstore_standin: SigstoreStandin,
+    each_shared_sigstore_standin: SigstoreStandin,
     workspace: Path,
     tmp_path: Path,
     given: dict[str, str],
     fragment: str,
 ) -> None:
-    result = verify(shared_sigstore_standin, workspace, tmp_path, given)
+    result = verify(each_shared_sigstore_standin, workspace, tmp_path, given)
     assert_rejected(result, fragment, "signed by another identity")
 
 
+@pytest.mark.fidelity("sig.trusted-root")
 def test_foreign_trust_root_is_rejected(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
     with SigstoreStandin() as foreign:
         result = verify(
-            shared_sigstore_standin,
+            each_shared_sigstore_standin,
             workspace,
             tmp_path,
             {"trust-config": str(foreign.trust_config_path)},
@@ -140,7 +148,7 @@ def test_foreign_trust_root_is_rejected(
 
 
 def test_tampered_provenance_subject_is_rejected(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
     path = workspace / PROVENANCE
     data = json.loads(path.read_text())
@@ -149,15 +157,15 @@ def test_tampered_provenance_subject_is_rejected(
     statement["subject"][0]["digest"]["sha256"] = "0" * 64
     envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
     path.write_text(json.dumps(data) + "\n")
-    result = verify(shared_sigstore_standin, workspace, tmp_path, {"provenance": PROVENANCE})
+    result = verify(each_shared_sigstore_standin, workspace, tmp_path, {"provenance": PROVENANCE})
     assert_rejected(result, "example_pkg-1.0.0.intoto.jsonl", "does not verify")
 
 
 def test_provenance_of_other_files_is_rejected(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
     """Validly signed by the right identity, but about other files."""
-    standin = shared_sigstore_standin
+    standin = each_shared_sigstore_standin
     statement = {
         "_type": "https://in-toto.io/Statement/v1",
         "subject": [{"name": DISTS[0], "digest": {"sha256": "1" * 64}}],
@@ -172,10 +180,10 @@ def test_provenance_of_other_files_is_rejected(
 
 
 def test_missing_bundle_is_named(
-    shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
+    each_shared_sigstore_standin: SigstoreStandin, workspace: Path, tmp_path: Path
 ) -> None:
     (workspace / "signatures" / f"{DISTS[0]}.sigstore.json").unlink()
-    result = verify(shared_sigstore_standin, workspace, tmp_path)
+    result = verify(each_shared_sigstore_standin, workspace, tmp_path)
     assert_rejected(result, f"no Sigstore bundle for {DISTS[0]}", "bundle-dir")
 
 
@@ -212,3 +220,46 @@ def test_real_public_good_bundle_rejects_a_tampered_file_and_another_identity(
     with pytest.raises(VerificationFailed, match="another identity"):
         verify_files([DATA / "new_bundle.txt"], bundle_dir=DATA, verifier=verifier, expected=github)
     assert Bundle.from_json((DATA / "new_bundle.txt.sigstore.json").read_text())
+
+
+# Sources of verified time ------------------------------------------------------------------
+
+
+@pytest.mark.fidelity("sig.tsa-chain", "sig.rekor2-response")
+def test_rekor_v2_bundle_whose_timestamp_is_from_an_untrusted_authority_is_rejected(
+    tmp_path: Path,
+) -> None:
+    with SigstoreStandin(rekor_version=2) as standin, SigstoreStandin() as foreign:
+        ws = tmp_path / "ws"
+        (ws / "dist").mkdir(parents=True)
+        (ws / "signatures").mkdir()
+        (ws / "dist" / DISTS[0]).write_bytes(dist_bytes(DISTS[0]))
+        config = standin.write_trust_config(
+            tmp_path / "foreign-tsa.json", rekor=(2, 1), tsa_url=foreign.tsa_url
+        )
+        context = SigningContext.from_trust_config(ClientTrustConfig.from_json(config.read_text()))
+        with context.signer(IdentityToken(standin.issue_token())) as signer:
+            bundle = signer.sign_artifact((ws / "dist" / DISTS[0]).read_bytes())
+        (ws / "signatures" / f"{DISTS[0]}.sigstore.json").write_text(bundle.to_json())
+        result = verify(standin, ws, tmp_path)
+    assert_rejected(result, "not enough sources of verified time", "timestamp authority")
+
+
+def test_attestation_with_a_rekor_v2_entry_is_named_not_sign_again(tmp_path: Path) -> None:
+    """What pypi-attestations makes from a Rekor v2 signer: the entry without its timestamp."""
+    with SigstoreStandin(rekor_version=2) as standin:
+        path = tmp_path / DISTS[0]
+        path.write_bytes(dist_bytes(DISTS[0]))
+        dist = Distribution.from_file(path)
+        with standin.signing_context().signer(IdentityToken(standin.issue_token())) as signer:
+            attestation = Attestation.sign(signer, dist)
+        target = tmp_path / f"{DISTS[0]}.publish.attestation"
+        target.write_text(attestation.model_dump_json())
+        expected = ExpectedIdentity(issuer=standin.issuer_url, san=standin.identity())
+        with pytest.raises(VerificationFailed) as caught:
+            verify_attestation(
+                target, path, dist.digest, verifier=standin.verifier(), expected=expected
+            )
+    assert "Rekor v2" in str(caught.value)
+    assert "Rekor v1" in (caught.value.fix or "")
+    assert "sign again" not in (caught.value.fix or "")

@@ -13,8 +13,12 @@ Fixtures:
 
 * ``sigstore_standin``: a fresh stand-in per test (use it to inject faults or change
   lifetimes: ``fail_next("rekor", 2)``, ``set_latency("rekor", 0.1)``, ``cert_lifetime = 1``).
+  Its trust config has public-good's production shape: Fulcio + Rekor v1 + TSA.
 * ``shared_sigstore_standin``: one stand-in per session, for tests that only sign and
   verify (do not inject faults into it).
+* ``each_sigstore_standin`` / ``each_shared_sigstore_standin``: the same, parametrized
+  over both signing configs public-good publishes: ``rekor-v1`` (production: Fulcio +
+  Rekor v1 + TSA) and ``rekor-v2`` (the opt-in: Rekor v2 listed before v1, + TSA).
 * ``github_issuer_standin``: a per-session stand-in whose tokens claim GitHub's real
   issuer (``https://token.actions.githubusercontent.com``), for code that insists on it
   (e.g. pypi-attestations' ``GitHubPublisher`` policy).
@@ -44,6 +48,21 @@ def sigstore_standin() -> Iterator[SigstoreStandin]:
 @pytest.fixture(scope="session")
 def shared_sigstore_standin() -> Iterator[SigstoreStandin]:
     with SigstoreStandin() as standin:
+        yield standin
+
+
+REKOR_VERSIONS = [pytest.param(1, id="rekor-v1"), pytest.param(2, id="rekor-v2")]
+
+
+@pytest.fixture(params=REKOR_VERSIONS)
+def each_sigstore_standin(request: pytest.FixtureRequest) -> Iterator[SigstoreStandin]:
+    with SigstoreStandin(rekor_version=request.param) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session", params=REKOR_VERSIONS)
+def each_shared_sigstore_standin(request: pytest.FixtureRequest) -> Iterator[SigstoreStandin]:
+    with SigstoreStandin(rekor_version=request.param) as standin:
         yield standin
 
 

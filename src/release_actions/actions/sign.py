@@ -450,7 +450,8 @@ def _signing_failure(path: Path, what: str, error: BaseException) -> SigningErro
     if isinstance(error, InvalidBundle):
         # sigstore logged the timestamp authority's failure as a warning and went on; a
         # Rekor v2 entry without a timestamp makes no bundle.
-        service, detail = "the timestamp authority", f"no timestamp for a Rekor v2 entry: {error}"
+        service = "the timestamp authority"
+        detail = "it gave no RFC 3161 timestamp, which a Rekor v2 entry needs"
     return SigningError(
         f"could not {what} {path.name}: {service} failed ({detail}); no bundle was written for it",
         fix="re-run the step (signing converges: existing bundles are replaced); if it "

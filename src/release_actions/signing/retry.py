@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import requests
 import stamina
+from sigstore.models import InvalidBundle
 
 T = TypeVar("T")
 
@@ -41,9 +42,17 @@ def http_status(exc: BaseException) -> int | None:
 
 
 def is_transient(exc: Exception) -> bool:
-    """5xx, 429, connection resets and timeouts; nothing that a retry cannot change."""
+    """5xx, 429, connection resets and timeouts; nothing that a retry cannot change.
+
+    Also a bundle sigstore could not build for want of a timestamp: sigstore-python only
+    logs a timestamp authority's failure (5xx, timeout) and goes on, and with Rekor v2 —
+    whose entries carry no signed time — building the bundle then fails. Signing again
+    asks the TSA again (the orphaned log entry is harmless).
+    """
 
     if isinstance(exc, requests.ConnectionError | requests.Timeout):
+        return True
+    if isinstance(exc, InvalidBundle) and "signed timestamp" in str(exc):
         return True
     status = http_status(exc)
     return status is not None and (status >= 500 or status == 429)

@@ -95,7 +95,8 @@ def log_entry(bundle: Bundle) -> tuple[int | None, int | None]:
     data: dict[str, Any] = json.loads(bundle.to_json())
     entries = data.get("verificationMaterial", {}).get("tlogEntries") or [{}]
     index, when = entries[0].get("logIndex"), entries[0].get("integratedTime")
-    return (int(index) if index is not None else None, int(when) if when else None)
+    integrated = int(when) if when is not None else 0
+    return (int(index) if index is not None else None, integrated or None)
 
 
 def _failure(
