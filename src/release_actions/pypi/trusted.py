@@ -47,7 +47,7 @@ SHOWN_CLAIMS = (
     "ref",
     "environment",
 )
-_WORKFLOW_FILE = re.compile(r"\.github/workflows/([^/@]+\.ya?ml)@")
+_WORKFLOW_FILE = re.compile(r"\.github/workflows/([^/]+\.ya?ml)(?=@)")
 
 
 @dataclass(frozen=True)

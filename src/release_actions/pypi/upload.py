@@ -43,6 +43,8 @@ from release_actions.pypi.retry import TransientStatus
 Outcome = Literal["uploaded", "exists"]
 USERNAME = "__token__"
 _TAGS = re.compile(r"<[^>]+>")
+#: twine's advice about its own command line, which does not apply here.
+_CLI_ADVICE = ("Only PyPI and TestPyPI support attestations", "Error during upload. Retry with")
 _SPACE = re.compile(r"\s+")
 
 
@@ -52,7 +54,9 @@ class _LogHandler(logging.Handler):
         self._log = log
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._log(f"twine: {record.getMessage()}")
+        message = record.getMessage()
+        if not message.startswith(_CLI_ADVICE):
+            self._log(f"twine: {message}")
 
 
 @contextlib.contextmanager
