@@ -393,3 +393,28 @@ def test_attestations_with_a_token_are_contradictory(pypi: PyPIStandin, tmp_path
     )
     assert_failed(result, "only from trusted publishing", "attestations: false")
     assert pypi.stored() == {}
+
+
+def test_sign_then_publish_in_one_job(
+    pypi: PyPIStandin, github_issuer_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    """The sign step's attestations are the ones publish-pypi sends, and PyPI verifies."""
+    ws = workspace(tmp_path)
+    env = github_issuer_standin.ambient_env()
+    signed = run_step(
+        "sign",
+        {
+            "files": "dist/*",
+            "trust-config": str(github_issuer_standin.trust_config_path),
+            "provenance": "false",
+        },
+        workspace=ws,
+        tmp=tmp_path,
+        extra_env=env,
+    )
+    assert signed.exit_code == 0, signed.stdout
+    result = publish(ws, tmp_path, env, **{"repository-url": pypi.upload_url})
+    assert result.exit_code == 0, result.stdout
+    assert pypi.uploads == [WHEEL, SDIST]
+    assert [f["attestation"] for f in json.loads(result.outputs["files"])] == [True, True]
+    assert sorted(p.name for p in (ws / "dist").iterdir()) == sorted([WHEEL, SDIST])
