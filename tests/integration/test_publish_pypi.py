@@ -418,3 +418,23 @@ def test_sign_then_publish_in_one_job(
     assert pypi.uploads == [WHEEL, SDIST]
     assert [f["attestation"] for f in json.loads(result.outputs["files"])] == [True, True]
     assert sorted(p.name for p in (ws / "dist").iterdir()) == sorted([WHEEL, SDIST])
+
+
+def test_an_upload_token_about_to_expire_is_exchanged_again(
+    github_issuer_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    """Minted tokens that live 2 minutes (under the 5-minute margin) are renewed before
+    each upload: one exchange to check the publisher, then one per file."""
+    ws = workspace(tmp_path)
+    with pypi_for(github_issuer_standin, minted_lifetime=120) as pypi:
+        result = publish(
+            ws,
+            tmp_path,
+            github_issuer_standin.ambient_env(),
+            **{"repository-url": pypi.upload_url, "attestations": "false"},
+        )
+        assert result.exit_code == 0, result.stdout
+        assert set(pypi.stored()) == {WHEEL, SDIST}
+        assert len(pypi.minted_tokens) == 3
+        assert "exchanging a fresh OIDC token" in result.stdout
+        assert_no_secret(result, *pypi.minted_tokens)

@@ -46,7 +46,7 @@ from release_actions.pypi.attestations import (
 from release_actions.pypi.errors import TrustedPublishingError
 from release_actions.pypi.index import IndexReader
 from release_actions.pypi.publish import PlannedFile, plan_uploads, upload_planned
-from release_actions.pypi.trusted import MintedToken, exchange, workflow_file
+from release_actions.pypi.trusted import MintedToken, UploadTokens, workflow_file
 from release_actions.pypi.upload import USERNAME
 from release_actions.pypi.urls import PYPI_UPLOAD_URL, RepositoryUrl
 from release_actions.signing.tokens import AmbientGitHubToken
@@ -258,19 +258,21 @@ def run(
         for item in to_upload:
             if item.attestation is not None:
                 check_attestation(item.attestation, item.dist)
-        password, minted = "", None
+        password: str | UploadTokens = ""
+        publisher: str | None = None
         if isinstance(credentials, ApiToken):
             password = credentials.token
         elif to_upload:
-            minted = exchange(
+            tokens = UploadTokens(
                 repository.oidc_base,
                 oidc_token=credentials.oidc_token,
+                on_mint=lambda minted: credentials.mask(minted.token),
                 project=project,
                 log=log,
             )
-            credentials.mask(minted.token)
-            password = minted.token
-            log(f"trusted publishing: minted an upload token for {publisher_of(minted)}")
+            minted = tokens.current()
+            password, publisher = tokens, publisher_of(minted)
+            log(f"trusted publishing: minted an upload token for {publisher}")
             job = JobIdentity.from_claims(minted.claims)
             for item in to_upload:
                 if item.attestation is not None:
@@ -301,7 +303,7 @@ def run(
         url=page,
         trusted=trusted,
         dry_run=inputs.dry_run,
-        publisher=publisher_of(minted) if minted else None,
+        publisher=publisher,
     )
 
 

@@ -103,12 +103,15 @@ def upload_planned(
     plan: Sequence[PlannedFile],
     *,
     repository_url: str,
-    password: str,
+    password: str | Callable[[], str],
     reader: IndexReader,
     trusted: bool = False,
     log: Callable[[str], None] = lambda _: None,
 ) -> list[UploadResult]:
-    """Upload every planned file in order; skipped ones are reported as skipped."""
+    """Upload every planned file in order; skipped ones are reported as skipped.
+
+    ``password``: the token, or a callable giving the one to use now (short-lived tokens).
+    """
     results: list[UploadResult] = []
     for item in plan:
         if item.action == "skip":
@@ -137,7 +140,7 @@ def _upload_one(
     item: PlannedFile,
     *,
     repository_url: str,
-    password: str,
+    password: str | Callable[[], str],
     reader: IndexReader,
     trusted: bool,
     log: Callable[[str], None],
@@ -161,7 +164,7 @@ def _upload_one(
                     repository_url,
                     dist.path,
                     attestation=item.attestation,
-                    password=password,
+                    password=password() if callable(password) else password,
                     log=log,
                     trusted=trusted,
                 )

@@ -19,7 +19,8 @@ token's own claims (which are not secret) so the user can compare them with the 
 
 The engine knows no runner: the caller passes ``oidc_token(audience) -> str``. A retry
 after a lost answer asks for a fresh OIDC token (PyPI refuses a token whose ``jti`` it has
-seen: ``invalid-reuse-token``).
+seen: ``invalid-reuse-token``). :class:`UploadTokens` exchanges again when fewer than five
+minutes of the minted token remain (twine's margin), so a long upload never outlives it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import base64
 import binascii
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +49,8 @@ SHOWN_CLAIMS = (
     "ref",
     "environment",
 )
+#: Exchange again when fewer seconds than this remain of the minted token.
+REFRESH_MARGIN = 300.0
 _WORKFLOW_FILE = re.compile(r"\.github/workflows/([^/]+\.ya?ml)(?=@)")
 
 
@@ -236,3 +240,45 @@ def _refusal(
             "token in `token`"
         )
     return TrustedPublishingError(message, fix=fix)
+
+
+class UploadTokens:
+    """The minted upload token for each upload, exchanged anew shortly before it expires.
+
+    ``on_mint`` sees every minted token first (the step masks it there).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        oidc_token: Callable[[str], str],
+        on_mint: Callable[[MintedToken], None],
+        project: str | None = None,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self._base_url = base_url
+        self._oidc_token = oidc_token
+        self._on_mint = on_mint
+        self._project = project
+        self._log = log
+        self._minted: MintedToken | None = None
+        self.exchanges = 0
+
+    def current(self) -> MintedToken:
+        minted = self._minted
+        if minted is None or (
+            minted.expires is not None and minted.expires - time.time() < REFRESH_MARGIN
+        ):
+            if minted is not None:
+                self._log("the upload token expires soon: exchanging a fresh OIDC token")
+            minted = exchange(
+                self._base_url, oidc_token=self._oidc_token, project=self._project, log=self._log
+            )
+            self._on_mint(minted)
+            self._minted = minted
+            self.exchanges += 1
+        return minted
+
+    def __call__(self) -> str:
+        return self.current().token

@@ -48,9 +48,11 @@ class PyPIStandin(Lifecycle):
         api_tokens: Mapping[str, tuple[str, ...] | None] | None = None,
         trusted_root: TrustedRoot | None = None,
         trusted_publishing: bool = True,
+        minted_lifetime: int = 900,
         directory: Path | None = None,
     ) -> None:
-        """``api_tokens``: token → the projects it may upload (None: the whole account)."""
+        """``api_tokens``: token → the projects it may upload (None: the whole account);
+        ``minted_lifetime``: seconds a minted upload token lives (PyPI: 900)."""
         self._tempdir = None if directory else tempfile.TemporaryDirectory(prefix="pypi-standin-")
         root = directory or Path(self._tempdir.name if self._tempdir else ".")
         self.backend = PypiServer(root / "packages")
@@ -66,6 +68,7 @@ class PyPIStandin(Lifecycle):
             api_tokens=api_tokens,
             trusted_root=trusted_root,
             trusted_publishing=trusted_publishing,
+            minted_lifetime=minted_lifetime,
         )
         self._server = LoopbackServer(self.app)
 

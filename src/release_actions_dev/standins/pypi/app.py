@@ -114,7 +114,9 @@ class PyPIApp:
         api_tokens: Mapping[str, tuple[str, ...] | None] | None = None,
         trusted_root: TrustedRoot | None = None,
         trusted_publishing: bool = True,
+        minted_lifetime: int = MINTED_LIFETIME,
     ) -> None:
+        self.minted_lifetime = minted_lifetime
         self.backend = backend if backend.endswith("/") else backend + "/"
         self.oidc = oidc
         self.publishers = list(publishers)
@@ -217,7 +219,7 @@ class PyPIApp:
                 return _token_failed("invalid-reuse-token", "invalid token: already used")
             self.used_jtis.add(jti)
             minted = "pypi-" + secrets.token_urlsafe(48)
-            expires = int(time.time()) + MINTED_LIFETIME
+            expires = int(time.time()) + self.minted_lifetime
             self.minted[minted] = (publisher, expires)
         return _json({"success": True, "token": minted, "expires": expires})
 

@@ -36,6 +36,7 @@ def pypi_for(
     api_tokens: Mapping[str, tuple[str, ...] | None] | None = None,
     audience: str = "pypi",
     trusted_publishing: bool = True,
+    minted_lifetime: int = 900,
 ) -> PyPIStandin:
     """A (not yet started) PyPI stand-in trusting ``sigstore``'s issuer and trust root."""
     chosen = (
@@ -51,6 +52,7 @@ def pypi_for(
         api_tokens={API_TOKEN: None} if api_tokens is None else api_tokens,
         trusted_root=sigstore.trust_config.trusted_root,
         trusted_publishing=trusted_publishing,
+        minted_lifetime=minted_lifetime,
     )
 
 
