@@ -185,7 +185,7 @@ def run(
                     fix=problems[0].fix,
                 )
         version = dists[0].version
-        if inputs.expected_version is not None and str(version) != inputs.expected_version:
+        if inputs.expected_version is not None and version != Version(inputs.expected_version):
             raise DistCheckError(
                 f"built version {version} is not the expected {inputs.expected_version}",
                 fix="build the tagged commit, or pass verify-tag's `version` output as "

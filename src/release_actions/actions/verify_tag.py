@@ -68,7 +68,11 @@ INPUTS = (
 )
 
 OUTPUTS = (
-    OutputSpec("version", "The verified version, canonical PEP 440 form."),
+    OutputSpec(
+        "version",
+        "The verified version: canonical PEP 440 form (with `require-canonical: false`, as "
+        "the tag spells it).",
+    ),
     OutputSpec("tag", "The verified tag."),
     OutputSpec("is-prerelease", "`true` for pre-releases and dev releases, else `false`."),
     OutputSpec("commit-sha", "The commit the tag points to (annotated tags dereferenced)."),
@@ -208,7 +212,9 @@ def run(
             line=first.line,
         )
     return VerifyTagOutputs(
-        version=str(version),
+        # With the canonical check off, the version as the tag (and the project) spell it:
+        # build-dists compares the built metadata with this spelling.
+        version=str(version) if inputs.require_canonical else tag_text,
         tag=inputs.tag,
         is_prerelease=version.is_prerelease,
         commit_sha=commit,

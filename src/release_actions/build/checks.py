@@ -156,7 +156,7 @@ def _version_problems(identity: _Identity, expected: Version, spelled: str) -> l
                 "version (static, `__version__` or from the tag) say the same.",
             )
         ]
-    if identity.version != spelled:
+    if identity.version not in (spelled, str(expected)):
         return [
             Problem(
                 identity.file,
