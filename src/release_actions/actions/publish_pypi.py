@@ -330,9 +330,9 @@ def credentials_of(ctx: Context, token: str | None) -> Credentials:
         raise TrustedPublishingError(
             "no `token`, and this is not GitHub Actions, so there is no OIDC token for "
             "trusted publishing",
-            fix="pass an API token of the index in `token` (`--token`, from a secret store), "
-            "or publish from GitHub Actions with `permissions: id-token: write` and a trusted "
-            "publisher for the workflow",
+            fix="pass an API token of the index in the variable INPUT_TOKEN (a `--token` flag "
+            "is visible to other users of the machine), or publish from GitHub Actions with "
+            "`permissions: id-token: write` and a trusted publisher for the workflow",
         )
     if not env.id_token_request_url or not env.id_token_request_token:
         raise TrustedPublishingError(
