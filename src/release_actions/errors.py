@@ -115,6 +115,12 @@ class ReleaseStateError(ReleaseActionsError):
     title = "release"
 
 
+class InconsistentReleaseError(ReleaseStateError):
+    """A release would hold (or holds) a signature whose claim describes other bytes."""
+
+    title = "release would be inconsistent"
+
+
 class UploadError(ReleaseActionsError):
     """A file cannot be uploaded as a release asset (size, name, retries exhausted)."""
 
