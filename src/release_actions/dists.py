@@ -61,9 +61,10 @@ _CHUNK = 1 << 20
 REBUILD = "rebuild the file (build-dists), or leave it out of `files`"
 RENAMED = "do not rename dists after building; rebuild them"
 
-# PyPI's accepted wheel platform tags (warehouse/forklift/legacy.py, `_valid_platform_tag`):
-# a static list plus macOS, manylinux, musllinux, iOS and Android patterns. Plain `linux_*`
-# is refused except the two Raspberry Pi tags.
+# The wheel platform tags PyPI accepts, as warehouse decides them (warehouse/forklift/legacy.py,
+# `_valid_platform_tag`): a fixed list; macOS 10.x with any minor, 11+ majors PyPI knows with
+# minor 0; manylinux/musllinux (PEP 600/656) for the architectures it lists; iOS and
+# Android. Plain `linux_*` is refused, except the two Raspberry Pi tags.
 _PYPI_PLATFORMS = frozenset(
     {
         "any",
@@ -86,19 +87,34 @@ _PYPI_PLATFORMS = frozenset(
         "linux_armv7l",
     }
 )
-_PYPI_PLATFORM_PATTERNS = (
-    re.compile(r"macosx_\d+_\d+_\w+"),
-    re.compile(r"(many|musl)linux_\d+_\d+_\w+"),
-    re.compile(r"ios_\d+_\d+_\w+_(iphoneos|iphonesimulator)"),
-    re.compile(r"android_\d+_\w+"),
-)
+_MACOS = re.compile(r"macosx_(?P<major>\d+)_(?P<minor>\d+)_(?P<arch>.*)")
+_MACOS_ARCHES = frozenset(
+    {"ppc", "ppc64", "i386", "x86_64", "arm64", "intel", "fat", "fat3", "fat64", "universal",
+     "universal2"}
+)  # fmt: skip
+_MACOS_MAJORS = frozenset({"11", "12", "13", "14", "15", "26"})
+_LINUX = re.compile(r"(?P<libc>many|musl)linux_\d+_\d+_(?P<arch>.*)")
+_LINUX_ARCHES = frozenset({"x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64"})
+_IOS = re.compile(r"ios_\d+_\d+_(?P<arch>.*)_(iphoneos|iphonesimulator)")
+_ANDROID = re.compile(r"android_\d+_(?P<arch>.*)")
 
 
 def pypi_accepts_platform(platform: str) -> bool:
     """Whether PyPI takes a wheel with this platform tag (``linux_x86_64``: no)."""
-    return platform in _PYPI_PLATFORMS or any(
-        p.fullmatch(platform) for p in _PYPI_PLATFORM_PATTERNS
-    )
+    if platform in _PYPI_PLATFORMS:
+        return True
+    if macos := _MACOS.fullmatch(platform):
+        major = macos["major"]
+        return macos["arch"] in _MACOS_ARCHES and (
+            major == "10" or (major in _MACOS_MAJORS and macos["minor"] == "0")
+        )
+    if linux := _LINUX.fullmatch(platform):
+        return linux["arch"] in _LINUX_ARCHES | ({"ppc64"} if linux["libc"] == "many" else set())
+    if ios := _IOS.fullmatch(platform):
+        return ios["arch"] in {"arm64", "x86_64"}
+    if android := _ANDROID.fullmatch(platform):
+        return android["arch"] in {"armeabi_v7a", "arm64_v8a", "x86", "x86_64"}
+    return False
 
 
 def is_dist(path: Path | str) -> bool:

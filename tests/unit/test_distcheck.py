@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from release_actions.build.checks import check_dists
-from release_actions.dists import DistFile, InvalidDistName, Problem, sha256_file
+from release_actions.dists import (
+    DistFile,
+    InvalidDistName,
+    Problem,
+    pypi_accepts_platform,
+    sha256_file,
+)
 from tests.dists import dist_bytes, sdist_bytes, wheel_bytes
 
 
@@ -651,3 +657,28 @@ def test_integrity_catches_a_cut_gzip_trailer_and_corrupt_deflate(tmp_path: Path
         result = check_integrity(wheel)  # never raises, whatever the damage
         found += result is not None
     assert found > 0
+
+
+@pytest.mark.parametrize(
+    ("platform", "accepted"),
+    [
+        ("any", True),
+        ("linux_x86_64", False),
+        ("linux_armv7l", True),
+        ("manylinux_2_28_x86_64", True),
+        ("manylinux_2_28_ppc64", True),
+        ("musllinux_1_2_ppc64", False),
+        ("manylinux_2_17_sparc", False),
+        ("macosx_10_9_x86_64", True),
+        ("macosx_11_0_arm64", True),
+        ("macosx_11_2_arm64", False),
+        ("macosx_16_0_arm64", False),
+        ("win_amd64", True),
+        ("ios_13_0_arm64_iphoneos", True),
+        ("android_21_arm64_v8a", True),
+        ("pyemscripten_2024_0_wasm32", False),
+    ],
+)
+def test_platform_tags_as_pypi_decides(platform: str, accepted: bool) -> None:
+    """warehouse/forklift/legacy.py `_valid_platform_tag`, case by case."""
+    assert pypi_accepts_platform(platform) is accepted
