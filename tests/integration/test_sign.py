@@ -153,13 +153,13 @@ def test_sign_with_the_ambient_token(
     v2 = sigstore_standin.rekor_version == 2
     assert all((e["integratedTime"] is None) == v2 for e in entries)  # v2: no integrated time
     check_with_sigstore(sigstore_standin, ws, result)
-    # One certificate for everything; with Rekor v2 a second one for the attestations,
-    # which are signed through the config's Rekor v1 log.
-    assert sigstore_standin.request_counts["fulcio"] == (2 if v2 else 1)
+    # One certificate for the bundles and provenance, one for the attestations (Rekor v1,
+    # no timestamp authority: an attestation has no place for a timestamp).
+    assert sigstore_standin.request_counts["fulcio"] == 2
     files, dists = 5, 2
     assert sigstore_standin.log.size == (dists if v2 else files + dists + 1)  # + provenance
     assert sigstore_standin.log_v2.size == (files + 1 if v2 else 0)
-    assert sigstore_standin.request_counts["tsa"] == files + dists + 1  # every signature
+    assert sigstore_standin.request_counts["tsa"] == files + 1  # bundles and provenance
     assert sorted(p.name for p in (ws / "dist").iterdir()) == sorted(
         [*DISTS, "extra-000.txt", "extra-001.txt", "extra-002.txt"]
     )  # nothing written next to the dists
@@ -213,8 +213,10 @@ def test_console_script(sigstore_standin: SigstoreStandin, tmp_path: Path) -> No
     )  # fmt: skip
 
 
+@pytest.mark.fidelity("sig.cert-lifetime", "sig.ambient-token")
+@pytest.mark.parametrize("attestations", ["false", "true"])
 def test_token_and_certificate_expiry_mid_batch_are_refreshed(
-    sigstore_standin: SigstoreStandin, tmp_path: Path
+    sigstore_standin: SigstoreStandin, tmp_path: Path, attestations: str
 ) -> None:
     standin = sigstore_standin
     standin.cert_lifetime = 1
@@ -222,10 +224,12 @@ def test_token_and_certificate_expiry_mid_batch_are_refreshed(
     standin.set_latency("rekor", 0.1)
     ws = make_workspace(tmp_path, extra=28)
     result = sign(
-        standin, ws, tmp_path, env=standin.ambient_env(), concurrency="2", attestations="false"
-    )
+        standin, ws, tmp_path, env=standin.ambient_env(), concurrency="2",
+        attestations=attestations,
+    )  # fmt: skip
     assert result.exit_code == 0, result.stdout
-    assert standin.request_counts["fulcio"] >= 2, result.stdout
+    lanes = 2 if attestations == "true" else 1  # attestations have a signer of their own
+    assert standin.request_counts["fulcio"] >= 2 * lanes, result.stdout
     assert "new signing certificate" in result.stdout
     standin.cert_lifetime = 600
     check_bundles = Verifier(trusted_root=standin.trust_config.trusted_root)
@@ -274,6 +278,19 @@ def test_a_refused_file_is_named_and_leaves_no_partial_bundle(
     out = ws / "signatures"
     assert not out.exists() or not any(p.name.endswith(".tmp") for p in out.iterdir())
     assert not (out / "example_pkg-1.0.0-py3-none-any.whl.sigstore.json").exists()
+
+
+def test_a_large_batch_is_verified_in_a_worker_process(
+    each_shared_sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
+    standin = each_shared_sigstore_standin
+    ws = make_workspace(tmp_path, extra=50)
+    result = sign(standin, ws, tmp_path, env=standin.ambient_env())
+    assert result.exit_code == 0, result.stdout
+    assert "verifying the 55 results in a separate process" in result.stdout
+    check_with_sigstore(standin, ws, result)
+    written = sorted(p.name for p in (ws / "signatures").iterdir())
+    assert len(written) == 52 + 2 + 1  # bundles, attestations, provenance; no leftovers
 
 
 def test_rerun_converges(each_shared_sigstore_standin: SigstoreStandin, tmp_path: Path) -> None:
@@ -427,18 +444,21 @@ def test_rekor_v2_without_a_timestamp_authority_is_refused_before_anything_is_si
 
 
 @pytest.mark.fidelity("sig.tsa-chain")
+@pytest.mark.parametrize("extra", [0, 50], ids=["in-thread", "worker-process"])
 def test_a_timestamp_from_an_untrusted_authority_fails_verify_after_sign_on_rekor_v2(
-    sigstore_standin: SigstoreStandin, tmp_path: Path
+    sigstore_standin: SigstoreStandin, tmp_path: Path, extra: int
 ) -> None:
     """The signing config names another TSA than the trusted root: with Rekor v2 there is
-    no other source of time, so nothing verifies and nothing is left behind."""
-    ws = make_workspace(tmp_path)
+    no other source of time, so nothing verifies and nothing is left behind (checked in
+    the signing threads, or in a worker process for a large batch)."""
+    ws = make_workspace(tmp_path, extra=extra)
     with SigstoreStandin() as foreign:
         config = _variant(sigstore_standin, tmp_path, rekor=(2, 1), tsa_url=foreign.tsa_url)
         result = sign(sigstore_standin, ws, tmp_path, env=sigstore_standin.ambient_env(),
                       given={"trust-config": str(config)})  # fmt: skip
         assert foreign.request_counts["tsa"] >= 1
     assert_failed(result, "not enough sources of verified time", "timestamp authority")
+    assert ("separate process" in result.stdout) == (extra > 0)
     assert list((ws / "signatures").iterdir()) == []  # everything written was removed
 
 

@@ -43,13 +43,13 @@ from sigstore.hashes import Hashed
 from sigstore.models import Bundle, ClientTrustConfig, InvalidBundle
 from sigstore.oidc import ExpiredIdentity
 from sigstore.sign import Signer, SigningContext
-from sigstore.verify import Verifier
 from sigstore_models.common.v1 import HashAlgorithm
 
 from release_actions.contract import Context, GitHubEnv, InputSpec, OutputSpec, Step, StepResult
 from release_actions.dists import is_dist, sha256_file
 from release_actions.errors import InputError, ReleaseActionsError
 from release_actions.signing.batch import Lane, SignerPool
+from release_actions.signing.checks import SEPARATE_PROCESS_FROM, AfterSignChecks, TrustSource
 from release_actions.signing.errors import SigningError, VerificationFailed
 from release_actions.signing.output import atomic_write, check_files, check_output_dir
 from release_actions.signing.plan import SigningPlan, signing_plan
@@ -64,12 +64,7 @@ from release_actions.signing.tokens import (
     ambient_github_source,
 )
 from release_actions.signing.trust import load_trust_config, make_verifier
-from release_actions.signing.verification import (
-    log_entry,
-    verify_attestation,
-    verify_file,
-    verify_provenance,
-)
+from release_actions.signing.verification import log_entry
 
 INPUTS = (
     InputSpec(
@@ -255,13 +250,12 @@ def run(
 ) -> SignOutputs:
     """Validate, then sign in one parallel batch with one certificate: a bundle per file,
     an attestation per dist and the provenance, each written atomically and verified as
-    soon as it is written."""
+    soon as it is written. ``trust``: what ``validate(inputs)`` returned, when the caller
+    has validated already (it is not repeated)."""
 
     started = time.perf_counter()
     if trust is None:
         trust = validate(inputs)
-    else:
-        check_inputs(inputs)
     plan = plan_for(inputs, trust)
     contexts: dict[Lane, SigningContext] = {"bundles": plan.bundles}
     if plan.attestations is not None:
@@ -272,7 +266,18 @@ def run(
         f"signing {len(inputs.files)} file(s) as {identity.san} (issuer {identity.issuer}) "
         f"with {plan.describe()}"
     )
-    batch = _Batch(inputs, pool, verifier=make_verifier(trust) if inputs.verify else None)
+    checks = None
+    if inputs.verify:
+        jobs = len(inputs.files) + len(attested(inputs)) + int(inputs.provenance)
+        checks = AfterSignChecks(
+            TrustSource(inputs.trust_config, staging=inputs.staging),
+            make_verifier(trust),
+            expected_identity(identity),
+            separate_process=jobs >= SEPARATE_PROCESS_FROM,
+        )
+        if jobs >= SEPARATE_PROCESS_FROM:
+            log(f"verifying the {jobs} results in a separate process while signing")
+    batch = _Batch(inputs, pool, checks=checks)
     batch.run(identity)
     if inputs.verify:
         log(f"verified {len(batch.bundles)} bundle(s) for {identity.san}")
@@ -311,26 +316,25 @@ class _Batch:
 
     The files are hashed first (in parallel), so the provenance and the attestations need
     no second pass over them; then each bundle, attestation and the provenance is signed,
-    written and (with ``verify``) verified by the same path ``verify`` uses, while other
-    jobs wait on Rekor. The first failure stops the rest. When a verification fails,
-    everything this run wrote is removed again, so nothing unverified is uploaded.
+    written and (with ``verify``) handed to the checks (:mod:`release_actions.signing.checks`:
+    the path ``verify`` uses, beside the signing). The first failure stops the rest. When
+    a verification fails, everything this run wrote is removed again, so nothing
+    unverified is uploaded.
     """
 
-    def __init__(self, inputs: SignInputs, pool: SignerPool, *, verifier: Verifier | None):
+    def __init__(self, inputs: SignInputs, pool: SignerPool, *, checks: AfterSignChecks | None):
         self.inputs = inputs
         self.pool = pool
-        self.verifier = verifier
+        self.checks = checks
         self.digests: dict[Path, str] = {}
         self.bundles: dict[Path, SignedFile] = {}
         self.attestations: dict[Path, Path] = {}
         self.provenance: SignedFile | None = None
         self._written: list[Path] = []
-        self._expected: ExpectedIdentity | None = None
         self._build: BuildContext = inputs.build
 
     def run(self, identity: SigningIdentity) -> None:
         inputs = self.inputs
-        self._expected = expected_identity(identity)
         self._build = inputs.build.completed(identity.claims)
         files = inputs.files
         workers = max(1, min(inputs.concurrency, len(files) * 2 + 1))
@@ -344,12 +348,23 @@ class _Batch:
                 target = inputs.output_dir / name
                 jobs.append(("sign the provenance", target, partial(self._provenance, name)))
             try:
-                _run_all(executor, jobs)
+                try:
+                    _run_all(executor, jobs)
+                except BaseException:
+                    if self.checks is not None:
+                        self.checks.abandon()
+                    raise
+                if self.checks is not None:
+                    self.checks.close()
             except VerificationFailed:
                 for path in self._written:
                     with contextlib.suppress(OSError):
                         path.unlink()
                 raise
+
+    def _stopped(self) -> bool:
+        """A check failed: sign nothing more (what was written is removed)."""
+        return self.checks is not None and self.checks.failed.is_set()
 
     def _write(self, target: Path, data: bytes) -> None:
         atomic_write(target, data)
@@ -359,6 +374,8 @@ class _Batch:
         self.digests[path] = sha256_file(path)
 
     def _bundle(self, path: Path) -> None:
+        if self._stopped():
+            return
         digest = self.digests[path]
         hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(digest))
         bundle = self.pool.run(
@@ -367,13 +384,16 @@ class _Batch:
             certificate=_bundle_cert,
         )
         target = self.inputs.output_dir / f"{path.name}.sigstore.json"
-        self._write(target, bundle.to_json().encode())
-        if self.verifier is not None and self._expected is not None:
-            verify_file(path, target, verifier=self.verifier, expected=self._expected)
-        index, when = log_entry(bundle)
+        text = bundle.to_json()
+        self._write(target, text.encode())
+        if self.checks is not None:
+            self.checks.file(path, target)
+        index, when = log_entry(text)
         self.bundles[path] = SignedFile(path, digest, target, index, when)
 
     def _attestation(self, path: Path) -> None:
+        if self._stopped():
+            return
         digest = self.digests[path]
         dist = Distribution(name=path.name, digest=digest)
 
@@ -394,13 +414,13 @@ class _Batch:
         )
         target = self.inputs.output_dir / f"{path.name}.publish.attestation"
         self._write(target, attestation.model_dump_json().encode())
-        if self.verifier is not None and self._expected is not None:
-            verify_attestation(
-                target, path, digest, verifier=self.verifier, expected=self._expected
-            )
+        if self.checks is not None:
+            self.checks.attestation(target, path, digest)
         self.attestations[path] = target
 
     def _provenance(self, name: str) -> None:
+        if self._stopped():
+            return
         subjects = [(p.name, self.digests[p]) for p in self.inputs.files]
         statement = provenance_statement(subjects, self._build)
         payload = Statement(json.dumps(statement, separators=(",", ":")).encode())
@@ -410,15 +430,11 @@ class _Batch:
             certificate=_bundle_cert,
         )
         target = self.inputs.output_dir / name
-        self._write(target, (bundle.to_json().replace("\n", "") + "\n").encode())
-        if self.verifier is not None and self._expected is not None:
-            verify_provenance(
-                target,
-                [(p, self.digests[p]) for p in self.inputs.files],
-                verifier=self.verifier,
-                expected=self._expected,
-            )
-        index, when = log_entry(bundle)
+        text = bundle.to_json().replace("\n", "") + "\n"
+        self._write(target, text.encode())
+        if self.checks is not None:
+            self.checks.provenance(target, [(p, self.digests[p]) for p in self.inputs.files])
+        index, when = log_entry(text)
         self.provenance = SignedFile(target, sha256_file(target), target, index, when)
 
 

@@ -4,7 +4,7 @@ Example::
 
     plan = signing_plan(trust, attestations=True, source="trust_config.json")
     plan.rekor_version            # 1 (public-good's default) or 2 (an opt-in v2 config)
-    plan.attestations is plan.bundles  # True unless the bundles go to Rekor v2
+    plan.attestations             # Rekor v1, no timestamp authority
 
 sigstore-python signs with the first log its signing config selects: the highest Rekor
 major version each operator lists (``SigningConfig._get_valid_services``), so a config
@@ -19,6 +19,11 @@ signs on v2. Two consequences are checked here, before a certificate is requeste
   (and PyPI) need the entry's inclusion promise, which only Rekor v1 gives. So with v2,
   attestations are signed through the config's Rekor v1 log (``force_tlog_version = 1``,
   as pypi-attestations' own CLI does); a config without an active v1 log is refused.
+
+Attestations are signed without asking a timestamp authority: the attestation has no
+place for the timestamp (``pypi_attestations.VerificationMaterial``), so it would be
+thrown away, and its time is the Rekor v1 entry's (the SET). That is a signing context of
+its own, so its signer has its own certificate (the same token, the same identity).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from sigstore._internal.rekor import RekorLogSubmitter
 from sigstore._internal.rekor.client_v2 import RekorV2Client
 from sigstore.errors import Error as SigstoreError
 from sigstore.models import ClientTrustConfig
@@ -42,7 +48,7 @@ class SigningPlan:
     """The signing contexts for bundles and for PEP 740 attestations."""
 
     bundles: SigningContext
-    #: The same object as ``bundles`` unless those go to Rekor v2; None without attestations.
+    #: Rekor v1 without a timestamp authority; None without attestations.
     attestations: SigningContext | None
     rekor_version: int
     timestamp_authorities: int
@@ -53,9 +59,19 @@ class SigningPlan:
         if self.timestamp_authorities:
             plural = "y" if self.timestamp_authorities == 1 else "ies"
             text += f" + {self.timestamp_authorities} timestamp authorit{plural}"
-        if self.attestations is not None and self.attestations is not self.bundles:
-            text += " (PEP 740 attestations on Rekor v1)"
+        if self.attestations is not None:
+            text += "; PEP 740 attestations on Rekor v1"
         return text
+
+
+def _untimestamped(trust: ClientTrustConfig, tlog: RekorLogSubmitter) -> SigningContext:
+    """The trust config's Fulcio and ``tlog``, without timestamp authorities."""
+    return SigningContext(
+        fulcio=trust.signing_config.get_fulcio(),
+        rekor=tlog,
+        trusted_root=trust.trusted_root,
+        tsa_clients=[],
+    )
 
 
 def signing_plan(trust: ClientTrustConfig, *, attestations: bool, source: str) -> SigningPlan:
@@ -77,7 +93,7 @@ def signing_plan(trust: ClientTrustConfig, *, attestations: bool, source: str) -
     if not isinstance(tlog, RekorV2Client):
         return SigningPlan(
             bundles=bundles,
-            attestations=bundles if attestations else None,
+            attestations=_untimestamped(trust, tlog) if attestations else None,
             rekor_version=1,
             timestamp_authorities=len(tsas),
         )
@@ -102,7 +118,7 @@ def signing_plan(trust: ClientTrustConfig, *, attestations: bool, source: str) -
         v1_only = copy.copy(trust)
         v1_only.force_tlog_version = 1
         try:
-            attestation_context = SigningContext.from_trust_config(v1_only)
+            attestation_context = _untimestamped(trust, v1_only.signing_config.get_tlogs()[0])
         except (SigstoreError, ValueError) as exc:
             raise TrustConfigError(
                 f"PEP 740 attestations cannot be made with the signing config of {source}: it "

@@ -66,33 +66,38 @@ def find_bundle(path: Path, bundle_dir: Path) -> Path:
 
 def read_bundle(path: Path) -> Bundle:
     """A bundle file (the first non-empty line, for ``.jsonl``); errors name the file."""
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise VerificationFailed(
             f"cannot read bundle {path}: {exc}", fix="download it again", file=str(path)
         ) from exc
-    if path.name.endswith(".jsonl"):
+    return parse_bundle(path.name, text, file=path)
+
+
+def parse_bundle(name: str, text: str, *, file: Path | None = None) -> Bundle:
+    """The bundle whose JSON is ``text`` (a ``.jsonl``'s first non-empty line)."""
+    if name.endswith(".jsonl"):
         text = next((line for line in text.splitlines() if line.strip()), "")
     try:
         return Bundle.from_json(text)
     except Exception as exc:
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise VerificationFailed(
-            f"{path} is not a Sigstore bundle: {detail}",
+            f"{name} is not a Sigstore bundle: {detail}",
             fix="download it again; a bundle is the JSON that `sign` (or `sigstore sign`) wrote",
-            file=str(path),
+            file=str(file or name),
         ) from exc
 
 
-def log_entry(bundle: Bundle) -> tuple[int | None, int | None]:
-    """Rekor ``(logIndex, integratedTime)`` from the bundle's public JSON form.
+def log_entry(bundle: Bundle | str) -> tuple[int | None, int | None]:
+    """Rekor ``(logIndex, integratedTime)`` from the bundle's public JSON form (or that
+    JSON itself, when the caller has it).
 
     A Rekor v2 entry has no integrated time (``"0"``; its time is the RFC 3161
     timestamp's): ``None`` then.
     """
-    data: dict[str, Any] = json.loads(bundle.to_json())
+    data: dict[str, Any] = json.loads(bundle if isinstance(bundle, str) else bundle.to_json())
     entries = data.get("verificationMaterial", {}).get("tlogEntries") or [{}]
     index, when = entries[0].get("logIndex"), entries[0].get("integratedTime")
     integrated = int(when) if when is not None else 0
@@ -135,19 +140,40 @@ def verify_file(
     path: Path, bundle_path: Path, *, verifier: Verifier, expected: ExpectedIdentity
 ) -> VerifiedFile:
     """One file against one bundle: signature, certificate chain, log entry, identity."""
+    return verify_digest(
+        path.name,
+        sha256_file(path),
+        read_bundle(bundle_path),
+        verifier=verifier,
+        expected=expected,
+        path=path,
+        bundle_path=bundle_path,
+    )
 
-    bundle = read_bundle(bundle_path)
-    digest = sha256_file(path)
-    hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(digest))
+
+def verify_digest(
+    name: str,
+    sha256: str,
+    bundle: Bundle,
+    *,
+    verifier: Verifier,
+    expected: ExpectedIdentity,
+    path: Path | None = None,
+    bundle_path: Path | None = None,
+) -> VerifiedFile:
+    """A file known by its sha256 (a release asset's digest) against its bundle."""
+    hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(sha256))
+    where = Path(name) if path is None else path
+    bundle_name = bundle_path.name if bundle_path is not None else f"{name}.sigstore.json"
     try:
         verifier.verify_artifact(hashed, bundle, expected.policy())
     except (SigstoreError, ValueError) as exc:
-        raise _failure(
-            f"{path.name} (bundle {bundle_path.name})", exc, expected, file=path
-        ) from exc
+        raise _failure(f"{name} (bundle {bundle_name})", exc, expected, file=where) from exc
     index, when = log_entry(bundle)
     sans = certificate_sans(bundle.signing_certificate)
-    return VerifiedFile(path, digest, bundle_path, sans[0] if sans else "", index, when)
+    return VerifiedFile(
+        where, sha256, bundle_path or Path(bundle_name), sans[0] if sans else "", index, when
+    )
 
 
 def verify_files(

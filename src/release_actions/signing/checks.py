@@ -1,0 +1,169 @@
+"""Verify-after-sign beside the signing: in the signing thread, or in one separate process.
+
+Example::
+
+    checks = AfterSignChecks(TrustSource(path=None, staging=False), verifier, expected,
+                             separate_process=len(files) >= SEPARATE_PROCESS_FROM)
+    checks.file(Path("dist/a.whl"), Path("signatures/a.whl.sigstore.json"))
+    checks.attestation(Path("signatures/a.whl.publish.attestation"), Path("dist/a.whl"), digest)
+    checks.close()   # waits; raises the first VerificationFailed
+
+Each check is the one verification path (:mod:`.verification`), on the files as written.
+Checking a bundle is CPU work (certificate chain, SCT, RFC 3161 timestamp, SET,
+inclusion proof) that holds the interpreter lock, while signing mostly waits on Rekor; a
+batch of hundreds of signatures therefore checks in one worker process (spawned, so no
+lock of the signing threads is inherited), which runs on another core while the threads
+sign. Small batches check in the signing thread: a process costs more to start than
+they take. The process rebuilds the verifier from the same trust source (a trust-config
+file, or the production/staging root sigstore has on disk, refreshed by the parent).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sigstore.verify import Verifier
+
+from release_actions.errors import ReleaseActionsError
+from release_actions.signing.errors import VerificationFailed
+from release_actions.signing.policy import ExpectedIdentity
+from release_actions.signing.trust import load_trust_config, make_verifier
+from release_actions.signing.verification import (
+    verify_attestation,
+    verify_file,
+    verify_provenance,
+)
+
+#: Batches of at least this many signatures check in a separate process.
+SEPARATE_PROCESS_FROM = 48
+
+#: What a failed check sends back: message, fix, file (exceptions with keyword-only
+#: arguments do not survive pickling).
+_Failure = tuple[str, str | None, str | None]
+
+
+@dataclass(frozen=True)
+class TrustSource:
+    """Where the trust config came from, so a worker process can load the same one."""
+
+    path: Path | None
+    staging: bool = False
+
+
+_WORKER: tuple[Verifier, ExpectedIdentity] | None = None
+
+
+def _start_worker(source: TrustSource, expected: ExpectedIdentity) -> None:
+    global _WORKER  # noqa: PLW0603 - one verifier per worker process
+    trust = load_trust_config(source.path, staging=source.staging, offline=source.path is None)
+    _WORKER = (make_verifier(trust), expected)
+
+
+def _in_worker(check: Callable[[Verifier, ExpectedIdentity], None]) -> _Failure | None:
+    if _WORKER is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("the verification worker was not started")
+    try:
+        check(*_WORKER)
+    except ReleaseActionsError as exc:
+        return (exc.message, exc.fix, exc.file)
+    return None
+
+
+def _check_file(path: Path, bundle: Path, verifier: Verifier, expected: ExpectedIdentity) -> None:
+    verify_file(path, bundle, verifier=verifier, expected=expected)
+
+
+def _check_attestation(
+    path: Path, dist: Path, digest: str, verifier: Verifier, expected: ExpectedIdentity
+) -> None:
+    verify_attestation(path, dist, digest, verifier=verifier, expected=expected)
+
+
+def _check_provenance(
+    path: Path, files: list[tuple[Path, str]], verifier: Verifier, expected: ExpectedIdentity
+) -> None:
+    verify_provenance(path, files, verifier=verifier, expected=expected)
+
+
+class _Bound:
+    """A check with its arguments, picklable for the worker process."""
+
+    def __init__(self, check: Callable[..., None], *args: object) -> None:
+        self.check = check
+        self.args = args
+
+    def __call__(self, verifier: Verifier, expected: ExpectedIdentity) -> None:
+        self.check(*self.args, verifier, expected)
+
+
+class AfterSignChecks:
+    """Runs the checks of one signing batch; ``failed`` is set as soon as one fails."""
+
+    def __init__(
+        self,
+        source: TrustSource,
+        verifier: Verifier,
+        expected: ExpectedIdentity,
+        *,
+        separate_process: bool,
+    ) -> None:
+        self._verifier = verifier
+        self._expected = expected
+        self.failed = threading.Event()
+        self._futures: list[Future[_Failure | None]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        if separate_process:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(source, expected),
+            )
+
+    def file(self, path: Path, bundle: Path) -> None:
+        self._run(_Bound(_check_file, path, bundle))
+
+    def attestation(self, path: Path, dist: Path, digest: str) -> None:
+        self._run(_Bound(_check_attestation, path, dist, digest))
+
+    def provenance(self, path: Path, files: list[tuple[Path, str]]) -> None:
+        self._run(_Bound(_check_provenance, path, files))
+
+    def _run(self, bound: _Bound) -> None:
+        if self._pool is None:
+            try:
+                bound(self._verifier, self._expected)
+            except VerificationFailed:
+                self.failed.set()
+                raise
+            return
+        future = self._pool.submit(_in_worker, bound)
+        future.add_done_callback(self._note)
+        self._futures.append(future)
+
+    def _note(self, future: Future[_Failure | None]) -> None:
+        if future.cancelled() or future.exception() is not None or future.result() is not None:
+            self.failed.set()
+
+    def close(self) -> None:
+        """Wait for every check; raise the first failure (in the order they were asked)."""
+        if self._pool is None:
+            return
+        try:
+            for future in self._futures:
+                failure = future.result()
+                if failure is not None:
+                    message, fix, file = failure
+                    raise VerificationFailed(message, fix=fix, file=file)
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def abandon(self) -> None:
+        """Stop the worker without waiting for the checks (signing failed)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
