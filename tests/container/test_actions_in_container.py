@@ -42,6 +42,7 @@ from release_actions.registry import STEP_MODULES
 from release_actions_dev.runner import StepRun, parse_outputs
 from release_actions_dev.standins.github import GitHubStandin
 from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
+from tests.dists import dist_bytes
 from tests.harness import run_step
 from tests.projects import DEFAULT_EPOCH, make_project
 
@@ -270,10 +271,8 @@ def _new_wheels(chain: Chain) -> dict[str, str]:
     # A later batch (a new CPython): a wheel of the same version, signed with its own label.
     extra = chain.workspace / "wheelhouse"
     extra.mkdir(exist_ok=True)
-    shutil.copy(
-        chain.workspace / "dist/example_pkg-1.2.3-py3-none-any.whl",
-        extra / "example_pkg-1.2.3-py3-none-manylinux_2_28_x86_64.whl",
-    )
+    wheel = "example_pkg-1.2.3-py3-none-manylinux_2_28_x86_64.whl"
+    (extra / wheel).write_bytes(dist_bytes(wheel, payload=b"built for cp314"))
     signed = chain.runner.run(
         "sign",
         chain.workspace,
@@ -425,17 +424,49 @@ def test_failure_is_an_annotation_a_summary_and_exit_1(image: str, tmp_path: Pat
     assert not (workspace / "signatures").exists()
 
 
-def test_image_holds_git_and_no_bytecode_or_pip(image: str) -> None:
+#: Run inside the image: every module of the environment has its bytecode, of the kind that
+#: holds no timestamp and is never checked against the source (PEP 552 flags 0b01).
+BYTECODE_CHECK = """
+import importlib.util, pathlib, sys
+site = pathlib.Path(sys.prefix, "lib")
+sources = [p for p in site.rglob("*.py")]
+missing, kinds = [], {}
+for source in sources:
+    cached = pathlib.Path(importlib.util.cache_from_source(str(source)))
+    if not cached.is_file():
+        missing.append(str(source))
+        continue
+    flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+    kinds[flags] = kinds.get(flags, 0) + 1
+print(len(sources), "modules;", "missing:", missing[:5], "kinds:", kinds)
+sys.exit(1 if missing or set(kinds) != {1} or len(sources) < 500 else 0)
+"""
+
+
+def test_image_holds_lean_git_unchecked_bytecode_and_no_pip(image: str) -> None:
     script = (
-        "git --version && release-actions --version"
-        " && test -z \"$(find /opt/release-actions -name '*.pyc' -print -quit)\""
-        " && ! /opt/release-actions/bin/python -c 'import pip'"
+        "set -e; git --version; release-actions --version"
+        # Debian's git without perl and without the helpers no step runs.
+        "; ! dpkg-query -W -f '${Status}' perl 2>/dev/null | grep -q installed"
+        "; for helper in git-remote-http git-http-fetch git-daemon git-imap-send scalar; do"
+        "   test ! -e /usr/lib/git-core/$helper; done"
+        # No apt lists or caches left in the git layer.
+        '; test -z "$(ls /var/lib/apt/lists)" && ! ls /var/cache/apt/*.bin 2>/dev/null'
+        # Bytecode for everything, unchecked-hash; no pip and no uv in the environment.
+        '; python3 -c "$BYTECODE_CHECK"'
+        "; ! /opt/release-actions/bin/python -c 'import pip' 2>/dev/null"
+        "; test ! -e /opt/release-actions/bin/uv"
+        # Starting steps compiles nothing (no bytecode file is written).
+        "; touch /tmp/mark; for step in verify-tag sign draft-release; do"
+        "   release-actions $step --help >/dev/null; done"
+        "; test -z \"$(find /opt/release-actions -newer /tmp/mark -name '*.pyc' -print -quit)\""
     )
     proc = subprocess.run(
-        [*PODMAN, "run", "--rm", *LIMITS, "--entrypoint", "sh", image, "-c", script],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        [*PODMAN, "run", "--rm", *LIMITS, "-e", "BYTECODE_CHECK", "--entrypoint", "sh", image,
+         "-c", script],
+        capture_output=True, text=True, check=False,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "BYTECODE_CHECK": BYTECODE_CHECK},
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("git version")
+    assert "kinds: {1:" in proc.stdout
