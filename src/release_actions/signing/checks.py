@@ -14,7 +14,10 @@ inclusion proof) that holds the interpreter lock, while signing mostly waits on 
 batch of hundreds of signatures therefore checks in one worker process (spawned, so no
 lock of the signing threads is inherited), which runs on another core while the threads
 sign. Small batches check in the signing thread: a process costs more to start than
-they take. The process rebuilds the verifier from the same trust source (a trust-config
+they take. PEP 740 attestations always check in the signing thread: they carry no
+timestamp to verify, a third of a bundle's work, and the signing threads have the
+interpreter to spare while they wait on Rekor. The worker is started at once, so it has
+imported sigstore by the time the first bundle is written. The process rebuilds the verifier from the same trust source (a trust-config
 file, or the production/staging root sigstore has on disk, refreshed by the parent).
 """
 
@@ -74,6 +77,10 @@ def _in_worker(check: Callable[[Verifier, ExpectedIdentity], None]) -> _Failure 
     return None
 
 
+def _ready() -> None:
+    """Nothing: submitted first, so the worker process starts (and imports) right away."""
+
+
 def _check_file(path: Path, bundle: Path, verifier: Verifier, expected: ExpectedIdentity) -> None:
     verify_file(path, bundle, verifier=verifier, expected=expected)
 
@@ -124,18 +131,19 @@ class AfterSignChecks:
                 initializer=_start_worker,
                 initargs=(source, expected),
             )
+            self._pool.submit(_ready)  # start the worker now, not at the first check
 
     def file(self, path: Path, bundle: Path) -> None:
         self._run(_Bound(_check_file, path, bundle))
 
     def attestation(self, path: Path, dist: Path, digest: str) -> None:
-        self._run(_Bound(_check_attestation, path, dist, digest))
+        self._run(_Bound(_check_attestation, path, dist, digest), here=True)
 
     def provenance(self, path: Path, files: list[tuple[Path, str]]) -> None:
         self._run(_Bound(_check_provenance, path, files))
 
-    def _run(self, bound: _Bound) -> None:
-        if self._pool is None:
+    def _run(self, bound: _Bound, *, here: bool = False) -> None:
+        if self._pool is None or here:
             try:
                 bound(self._verifier, self._expected)
             except VerificationFailed:
