@@ -226,6 +226,7 @@ class SigstoreApp:
         return _json(self.issuer.jwks())
 
     def _on_ambient(self, request: Request) -> Response:
+        # fidelity: sig.ambient-token
         if (gate := self._service_gate("oidc")) is not None:
             return gate
         scheme, _, request_token = request.headers.get("Authorization", "").partition(" ")
@@ -262,6 +263,7 @@ class SigstoreApp:
             leaf = self.ca.issue(public_key, claims=claims, lifetime=self.settings.cert_lifetime)
         except ClaimError as exc:
             return _grpc_error(400, 3, str(exc))
+        # fidelity: sig.fulcio-response
         chain = [leaf.public_bytes(serialization.Encoding.PEM).decode(), self.ca.root_pem]
         return _json({"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}}, 201)
 
@@ -283,6 +285,7 @@ class SigstoreApp:
             proposed = json.loads(request.get_data())
         except ValueError:
             return _rekor_error(400, "request body is not JSON")
+        # fidelity: sig.rekor1-errors
         try:
             status, response = self.log.submit(proposed)
         except EntryError as exc:
@@ -343,6 +346,7 @@ def _proven_public_key(body: bytes, claims: Mapping[str, Any]) -> ec.EllipticCur
     Accepts Fulcio v2's two request forms: a signed CSR, or a public key with a
     signature over the token's ``sub`` claim (``proofOfPossession``).
     """
+    # fidelity: sig.fulcio-request
     try:
         request = json.loads(body)
     except ValueError as exc:

@@ -151,6 +151,7 @@ class _CTLog:
 
     def sct_list(self, *, tbs_precert: bytes, issuer_key_hash: bytes, when: dt.datetime) -> bytes:
         """The TLS-encoded ``SignedCertificateTimestampList`` holding one v1 SCT."""
+        # fidelity: sig.fulcio-sct
         timestamp_ms = int(when.timestamp() * 1000)
         extensions = b""
         signed = (
@@ -253,12 +254,14 @@ class CertificateAuthority:
         if now is None:
             now = dt.datetime.now(dt.UTC)
         # X.509 times are whole seconds: floor the start, round the end up, so the leaf
-        # is valid for at least ``lifetime`` seconds from now.
+        # is valid for at least ``lifetime`` seconds from now (Fulcio: ten minutes).
+        # fidelity: sig.cert-lifetime
         not_before = now.replace(microsecond=0)
         end = now + dt.timedelta(seconds=lifetime)
         not_after = end.replace(microsecond=0) + dt.timedelta(seconds=1 if end.microsecond else 0)
         serial = x509.random_serial_number()
 
+        # fidelity: sig.fulcio-response
         def build(sct_list: bytes) -> x509.Certificate:
             builder = (
                 x509.CertificateBuilder()

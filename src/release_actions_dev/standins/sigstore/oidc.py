@@ -57,6 +57,7 @@ def github_claims(
     *, issuer: str, audience: str, lifetime: float, overrides: Mapping[str, object]
 ) -> dict[str, Any]:
     """Claims of a GitHub Actions OIDC token for a tag-push release workflow."""
+    # fidelity: sig.token-claims
     repository = str(overrides.get("repository") or DEFAULT_REPOSITORY)
     ref = str(overrides.get("ref") or DEFAULT_REF)
     sha = str(overrides.get("sha") or DEFAULT_SHA)
@@ -144,6 +145,7 @@ class TokenIssuer:
 
     def verify(self, token: str, *, audience: str = DEFAULT_AUDIENCE) -> dict[str, Any]:
         """Check signature, issuer, audience and validity period; return the claims."""
+        # fidelity: sig.token-expiry
         try:
             header_b64, payload_b64, signature_b64 = token.split(".")
             header = json.loads(_b64url_decode(header_b64))
@@ -196,6 +198,7 @@ class TokenIssuer:
 
     def discovery(self) -> dict[str, Any]:
         """``/.well-known/openid-configuration`` (the fields sigstore's ``Issuer`` reads too)."""
+        # fidelity: sig.oidc-discovery
         return {
             "issuer": self.url,
             "jwks_uri": f"{self.url}/.well-known/jwks",

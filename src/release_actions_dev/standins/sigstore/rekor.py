@@ -243,6 +243,7 @@ def _canonical_dsse(spec: object) -> dict[str, Any]:
 
 def canonical_body(proposed: object) -> bytes:
     """The canonical entry Rekor stores for a proposed entry, after checking its signature."""
+    # fidelity: sig.rekor1-entry
     kind = _get(proposed, "kind")
     version = _get(proposed, "apiVersion")
     spec = _get(proposed, "spec")
@@ -293,6 +294,7 @@ class TransparencyLog:
         return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
 
     def _checkpoint(self, size: int, root: bytes) -> str:
+        # fidelity: sig.rekor1-checkpoint
         note = (
             f"{self.origin} - {self.tree_id}\n{size}\n{base64.b64encode(root).decode()}\n"
             f"Timestamp: {time.time_ns()}\n"
@@ -306,6 +308,7 @@ class TransparencyLog:
 
     def _response(self, entry: _Entry, size: int) -> dict[str, Any]:
         """Rekor's ``{uuid: LogEntry}`` for ``entry``, proved against the first ``size`` leaves."""
+        # fidelity: sig.rekor1-set
         body_b64 = base64.b64encode(entry.body).decode()
         log_id = self.log_id.hex()
         set_payload = rfc8785.dumps(
