@@ -848,7 +848,7 @@ def test_rekor_v2_refuses_what_rekor_tiles_refuses(
     assert requests.post(url, json=short, timeout=10).status_code == 400
     ed = request(key_bundle.signature, details="PKIX_ED25519")
     assert requests.post(url, json=ed, timeout=10).status_code == 400
-    dsse = {"dsseRequestV002": {"envelope": {}, "verifiers": []}}
+    dsse: dict[str, object] = {"dsseRequestV002": {"envelope": {}, "verifiers": []}}
     refused = requests.post(url, json=dsse, timeout=10)
     assert refused.status_code == 400
     assert "must be hashedrekord" in refused.json()["message"]
