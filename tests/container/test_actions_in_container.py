@@ -41,6 +41,7 @@ from release_actions import registry as metadata
 from release_actions.registry import STEP_MODULES
 from release_actions_dev.runner import StepRun, parse_outputs
 from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.pypi import PypiServer
 from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 from tests.dists import dist_bytes
 from tests.harness import run_step
@@ -57,6 +58,8 @@ LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
 #: The checkout's owner: not the container's root, like the runner's `runner` user.
 OWNER = 1234
 TAG = "v1.2.3"
+#: The API token the index (a real pypiserver on the host) takes uploads with.
+PYPI_TOKEN = "pypi-AgEIcHlwaS5vcmccontainer-test-token-0123456789"
 REPOSITORY = "octo-org/demo"
 WORKFLOW_EXPR = re.compile(r"^\$\{\{\s*(?P<expr>[\w.-]+)\s*\}\}$")
 
@@ -187,6 +190,7 @@ class Chain:
     workspace: Path
     github: GitHubStandin
     sigstore: SigstoreStandin
+    pypi: PypiServer
     #: build-dists' outputs from a run on the host: the dists every later step works on.
     host_dists: dict[str, str]
     results: dict[str, StepRun] = field(default_factory=dict)
@@ -297,6 +301,16 @@ def _add_wheels_check(chain: Chain, run: StepRun) -> None:
     chain.github.assert_no_violations()
 
 
+def _publish_pypi_check(chain: Chain, run: StepRun) -> None:
+    host = {
+        line.split()[1]: line.split()[0] for line in chain.host_dists["sha256sums"].splitlines()
+    }
+    assert sorted(json.loads(run.outputs["uploaded"])) == sorted(host)
+    assert chain.pypi.stored() == host  # byte for byte what was built
+    assert run.outputs["project"] == "example-pkg"
+    assert PYPI_TOKEN not in run.stdout.replace(f"::add-mask::{PYPI_TOKEN}", "")
+
+
 def _release_check(chain: Chain, run: StepRun) -> None:
     assert run.outputs["version"] == "1.2.3"
     assert "example_pkg-1.2.3.tar.gz" in run.outputs["dists"]
@@ -334,6 +348,17 @@ RECIPES: dict[str, Recipe] = {
         _draft_check,
     ),
     "add-wheels-to-release": Recipe(("draft-release",), _new_wheels, _add_wheels_check),
+    # An index that takes API tokens: attestations travel only with trusted publishing.
+    "publish-pypi": Recipe(
+        (),
+        lambda c: {
+            "files": "dist/*",
+            "repository-url": c.pypi.url,
+            "token": PYPI_TOKEN,
+            "attestations": "false",
+        },
+        _publish_pypi_check,
+    ),
     "release": Recipe(
         (),
         lambda c: {
@@ -367,6 +392,7 @@ def chain(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chai
     with (
         GitHubStandin(owner="octo-org", repo="demo") as github,
         SigstoreStandin(issuer_url=GITHUB_ISSUER) as sigstore,
+        PypiServer(tmp / "index", token=PYPI_TOKEN) as pypi,
     ):
         # A private Sigstore instance's trust config, committed in the user's repository.
         (workspace / ".sigstore").mkdir()
@@ -396,6 +422,7 @@ def chain(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chai
             workspace=workspace,
             github=github,
             sigstore=sigstore,
+            pypi=pypi,
             host_dists=built.outputs,
         )
 
