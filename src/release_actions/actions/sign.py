@@ -596,11 +596,14 @@ def dry_run(inputs: SignInputs, rel: Callable[[Path], str]) -> StepResult:
 def summary(out: SignOutputs, rel: Callable[[Path], str] = str) -> str:
     identity = out.identity
     verified = "verified" if out.verified else "**not verified** (`verify: false`)"
+    log = f"Rekor v{out.rekor_version}"
+    if out.rekor_version == 2:
+        log += ": no integrated times, the RFC 3161 timestamps give the signing time"
     rows = [
         "### ✅ sign",
         "",
         f"Signed **{len(out.files)}** file(s) as `{identity.san}` (issuer `{identity.issuer}`), "
-        f"{verified}, with {out.certificates} certificate(s) in {out.seconds:.1f} s.",
+        f"{verified}, with {out.certificates} certificate(s) in {out.seconds:.1f} s ({log}).",
         "",
     ]
     table = ["| file | bundle | Rekor log index |", "| --- | --- | ---: |"]

@@ -13,8 +13,10 @@ Example::
 
 Modules: :mod:`~.tokens` (identity tokens, the identity they sign as), :mod:`~.trust`
 (trust configs), :mod:`~.policy` (what a certificate must say), :mod:`~.verification`
-(the one verification path), :mod:`~.provenance` (the SLSA statement), :mod:`~.batch`
-(one certificate shared by many threads, refreshed on expiry), :mod:`~.retry` (Rekor and
-Fulcio 5xx), :mod:`~.output` (output folder rules, atomic writes). Nothing here imports
+(the one verification path), :mod:`~.provenance` (the SLSA statement), :mod:`~.plan`
+(which Rekor log signs bundles and which attestations, checked before any request),
+:mod:`~.batch` (one certificate per signing context shared by many threads, refreshed on
+expiry), :mod:`~.checks` (verify-after-sign beside the signing), :mod:`~.retry` (Rekor,
+Fulcio and TSA failures), :mod:`~.output` (output folder rules, atomic writes). Nothing here imports
 sigstore at module import time except where a function needs it.
 """
