@@ -122,16 +122,20 @@ class AfterSignChecks:
         self._verifier = verifier
         self._expected = expected
         self.failed = threading.Event()
-        self._futures: list[Future[_Failure | None]] = []
+        self._futures: list[tuple[_Bound, Future[_Failure | None]]] = []
         self._pool: ProcessPoolExecutor | None = None
         if separate_process:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(source, expected),
-            )
-            self._pool.submit(_ready)  # start the worker now, not at the first check
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(source, expected),
+                )
+                self._pool.submit(_ready)  # start the worker now, not at the first check
+            except (OSError, ImportError, NotImplementedError):
+                # No process semaphores here (e.g. no /dev/shm): check in the threads.
+                self._pool = None
 
     def file(self, path: Path, bundle: Path) -> None:
         self._run(_Bound(_check_file, path, bundle))
@@ -150,21 +154,32 @@ class AfterSignChecks:
                 self.failed.set()
                 raise
             return
-        future = self._pool.submit(_in_worker, bound)
+        try:
+            future = self._pool.submit(_in_worker, bound)
+        except (RuntimeError, OSError):  # the worker is gone (BrokenProcessPool is one)
+            self._run(bound, here=True)
+            return
         future.add_done_callback(self._note)
-        self._futures.append(future)
+        self._futures.append((bound, future))
 
     def _note(self, future: Future[_Failure | None]) -> None:
-        if future.cancelled() or future.exception() is not None or future.result() is not None:
+        if not future.cancelled() and future.exception() is None and future.result() is not None:
             self.failed.set()
 
     def close(self) -> None:
-        """Wait for every check; raise the first failure (in the order they were asked)."""
+        """Wait for every check; raise the first failure (in the order they were asked).
+
+        A check the worker could not run (it died) is run here instead.
+        """
         if self._pool is None:
             return
         try:
-            for future in self._futures:
-                failure = future.result()
+            for bound, future in self._futures:
+                try:
+                    failure = future.result()
+                except Exception:  # the worker failed (it died, or could not start), not the check
+                    bound(self._verifier, self._expected)
+                    continue
                 if failure is not None:
                     message, fix, file = failure
                     raise VerificationFailed(message, fix=fix, file=file)
