@@ -8,7 +8,7 @@ Example::
 Reads ``package/generated/api.github.com.json`` from the pinned ``@octokit/openapi`` npm
 tarball (``npm pack`` fetches it), keeps only the operations listed in ``OPERATIONS`` plus
 every ``#/components/...`` object they reference (transitively), and writes the result,
-unmodified otherwise, to ``src/release_actions/standins/github/spec/github-rest-subset.json``.
+unmodified otherwise, to ``src/release_actions_dev/standins/github/spec/github-rest-subset.json``.
 The pinned version and the tarball's sha256 go into ``info.x-extracted-from``. The licence
 text from the tarball is written to ``spec/NOTICE``. Shims for known spec-vs-reality gaps
 are NOT applied here: they are applied at load time, to the validation copy only (see
@@ -51,7 +51,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 }
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC_DIR = ROOT / "src" / "release_actions" / "standins" / "github" / "spec"
+SPEC_DIR = ROOT / "src" / "release_actions_dev" / "standins" / "github" / "spec"
 
 
 def _refs(node: Any) -> set[str]:

@@ -12,7 +12,9 @@ Example::
         assert github_asset_name("a b+c.whl") == "a.b+c.whl"
         gh.assert_no_violations()
 
-Every request and response is validated against a committed subset of GitHub's OpenAPI
+The API and the uploads host answer on separate loopback origins, as on github.com
+(``layout="ghes"``: GitHub Enterprise Server's ``/api/v3`` and ``/api/uploads``). Every
+request and response is validated against a committed subset of GitHub's OpenAPI
 description (``spec/``); see ``openapi.py`` and ``spec/README.md`` for the shims.
 
 Names are imported lazily, so ``github_asset_name`` (GitHub's renaming rule, which a

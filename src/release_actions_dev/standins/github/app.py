@@ -9,27 +9,35 @@ Example::
 
     state = RepoState(owner="o", repo="r", default_branch="main", storage=Path("/tmp/x"))
     app = StandinApp(state=state, tokens={"t0ken": "write"})
-    with LoopbackServer(app) as server:
-        app.base_url = server.url
-        ...  # Github(base_url=server.url, auth=Auth.Token("t0ken"))
+    with LoopbackServer(app.api_server) as api, LoopbackServer(app.uploads_server) as up:
+        app.set_origins(api=api.url, uploads=up.url)
+        ...  # Github(base_url=app.api_url, auth=Auth.Token("t0ken"))
 
 Most users want ``release_actions_dev.standins.github.GitHubStandin``, which wires this up.
+
+One application answers on two servers, like GitHub: the API (``api_url``: the API
+origin plus ``/api/v3`` in the GitHub Enterprise Server layout) and the uploads host
+(``uploads_url``: its own origin on github.com, ``/api/uploads`` on GHES). The API's
+origin also serves the "web" downloads (``browser_download_url`` and the signed URL the
+API redirects asset downloads to).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import json
-import math
 import re
+import secrets
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urlencode
 
@@ -38,11 +46,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
-from release_actions_dev.standins.github.faults import (
-    SECONDARY_RATE_LIMIT_DOCS,
-    SECONDARY_RATE_LIMIT_MESSAGE,
-    FaultPlan,
-)
+from release_actions_dev.standins.github.faults import FaultPlan, rate_limit_answer
 from release_actions_dev.standins.github.names import github_asset_name
 from release_actions_dev.standins.github.openapi import (
     ApiRequest,
@@ -56,6 +60,7 @@ from release_actions_dev.standins.github.state import (
     Asset,
     GitRef,
     GitTag,
+    MakeLatest,
     Release,
     RepoState,
     utcnow,
@@ -70,6 +75,13 @@ DOCS = "https://docs.github.com/rest"
 MAX_BODY_CHARS = 125_000
 RATE_LIMIT = 5000
 CHUNK = 256 * 1024
+#: GitHub's per-release and per-asset limits (see FIDELITY.md, gh.asset-count-limit and
+#: gh.asset-size-limit).
+MAX_ASSETS = 1000
+MAX_ASSET_SIZE = 2 * 1024**3
+Layout = Literal["github.com", "ghes"]
+#: Which server a request arrived on.
+Server = Literal["api", "uploads"]
 
 
 class Route(NamedTuple):
@@ -109,7 +121,8 @@ ROUTES: tuple[Route, ...] = (
     Route("git/get-tag", "GET", "/repos/{owner}/{repo}/git/tags/{tag_sha}"),
 )
 _MULTI_SEGMENT = {"ref", "tag"}
-#: Writes GitHub counts against the "content-creating requests per minute" limit.
+#: Writes counted against GitHub's content-creation limits (which ones count is not
+#: published; see FIDELITY.md gh.content-limits).
 _CONTENT_CREATING = {
     "repos/create-release",
     "repos/update-release",
@@ -122,6 +135,14 @@ _CONTENT_CREATING = {
 }
 
 
+_UPLOAD = "repos/upload-release-asset"
+#: Downloads outside the REST API (not in its description, so never validated against it).
+WEB_ROUTES: tuple[Route, ...] = (
+    Route("web/download-asset", "GET", "/{owner}/{repo}/releases/download/{tag}/{name}"),
+    Route("web/signed-download", "GET", "/github-production-release-asset/{asset_id}"),
+)
+
+
 def _rule(route: Route) -> Rule:
     path = re.sub(
         r"\{(\w+)\}",
@@ -131,7 +152,14 @@ def _rule(route: Route) -> Rule:
     return Rule(path, endpoint=route, methods=[route.method])
 
 
-_URL_MAP = Map([_rule(r) for r in ROUTES], merge_slashes=False, strict_slashes=False)
+def _map(routes: Iterable[Route]) -> Map:
+    return Map([_rule(r) for r in routes], merge_slashes=False, strict_slashes=False)
+
+
+# fidelity: gh.upload-origin
+_API_MAP = _map(r for r in ROUTES if r.operation_id != _UPLOAD)
+_UPLOADS_MAP = _map(r for r in ROUTES if r.operation_id == _UPLOAD)
+_WEB_MAP = _map(WEB_ROUTES)
 
 
 @dataclass(frozen=True)
@@ -145,6 +173,9 @@ class RecordedRequest:
     operation_id: str | None
     json: Any = None
     injected: bool = False
+    #: Which server it arrived on: the API's or the uploads host's.
+    server: str = "api"
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def mutating(self) -> bool:
@@ -180,6 +211,7 @@ class _Dropped(ConnectionResetError):
 
 
 def _error(status: int, message: str, **extra: Any) -> _Reply:
+    # fidelity: gh.error-shape
     return _Reply(
         status, {"message": message, "documentation_url": DOCS, "status": str(status)} | extra
     )
@@ -197,6 +229,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
+def _request_id() -> str:
+    """An id in the shape of ``x-github-request-id`` (``0681:23DC:3690DD:57E9DF:62D635A5``)."""
+    parts = (secrets.token_hex(n).upper() for n in (2, 2, 3, 3, 4))
+    return ":".join(parts)
+
+
 def _drop_connection(environ: WSGIEnvironment) -> None:
     """Abort the TCP connection with a reset, then unwind the request quietly."""
     sock = environ.get("werkzeug.socket")
@@ -209,18 +247,44 @@ def _drop_connection(environ: WSGIEnvironment) -> None:
     raise _Dropped("connection reset by the GitHub stand-in (injected fault)")
 
 
+def _stream_file(path: Path | None) -> Iterator[bytes]:
+    if path is None:
+        return
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
 @dataclass
 class _Context:
     request: Request
     route: Route | None
     params: dict[str, str]
+    server: Server = "api"
     json: Any = None
     token_access: Literal["write", "read"] | None = None
+    token: str = ""
+    request_id: str = field(default_factory=_request_id)
     extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_upload(self) -> bool:
+        return self.route is not None and self.route.operation_id == _UPLOAD
+
+    @property
+    def can_push(self) -> bool:
+        return self.token_access == "write"  # noqa: S105 - an access level, not a secret
 
 
 class StandinApp:
-    """WSGI application serving one repository of the GitHub REST API."""
+    """WSGI application serving one repository of the GitHub REST API.
+
+    ``layout`` is ``"github.com"`` (API at the API origin's root, uploads on their own
+    origin) or ``"ghes"`` (API under ``/api/v3``, uploads under ``/api/uploads``, on the
+    API's origin unless ``own_uploads_origin``). Serve :attr:`api_server` and
+    :attr:`uploads_server` (the same one when the uploads share the API's origin), then
+    tell the application their URLs with :meth:`set_origins`.
+    """
 
     def __init__(
         self,
@@ -230,12 +294,21 @@ class StandinApp:
         faults: FaultPlan | None = None,
         validate: bool = True,
         login: str = "release-bot",
+        layout: Layout = "github.com",
+        own_uploads_origin: bool | None = None,
     ) -> None:
         self.state = state
         self.tokens = dict(tokens)
         self.faults = faults or FaultPlan()
         self.login = login
-        self.base_url = "http://127.0.0.1"
+        self.layout = layout
+        self.own_uploads_origin = (
+            layout == "github.com" if own_uploads_origin is None else (own_uploads_origin)
+        )
+        self.api_prefix = "/api/v3" if layout == "ghes" else ""
+        self.uploads_prefix = "/api/uploads" if layout == "ghes" else ""
+        self.api_origin = "http://127.0.0.1"
+        self.uploads_origin = "http://127.0.0.1"
         self.requests: list[RecordedRequest] = []
         self.violations: list[Violation] = []
         self.validation_seconds = 0.0
@@ -244,6 +317,7 @@ class StandinApp:
         self._record_lock = threading.Lock()
         self._rate_used = 0
         self._rate_reset = int(time.time()) + 3600
+        self._download_key = secrets.token_bytes(16)
         self._handlers: dict[str, Callable[[_Context], tuple[int, Any]]] = {
             "rate-limit/get": self._rate_limit,
             "repos/get": self._get_repo,
@@ -266,26 +340,101 @@ class StandinApp:
             "git/get-tag": self._get_tag,
         }
 
-    # -- URLs ---------------------------------------------------------------------------
+    # -- servers and URLs -----------------------------------------------------------------
+    def api_server(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The WSGI application of the API's origin (and the uploads', when shared)."""
+        environ["standin.server"] = "api"
+        return self(environ, start_response)
+
+    def uploads_server(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The WSGI application of the uploads host's own origin."""
+        environ["standin.server"] = "uploads"
+        return self(environ, start_response)
+
+    def set_origins(self, *, api: str, uploads: str | None = None) -> None:
+        """Where the servers listen (``http://127.0.0.1:<port>``)."""
+        self.api_origin = api.rstrip("/")
+        self.uploads_origin = (uploads or api).rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """The API origin (kept for callers of the one-origin stand-in)."""
+        return self.api_origin
+
+    @base_url.setter
+    def base_url(self, value: str) -> None:
+        self.set_origins(api=value)
+
+    @property
+    def api_url(self) -> str:
+        """What a client passes as its base URL (GITHUB_API_URL)."""
+        return self.api_origin + self.api_prefix
+
+    @property
+    def uploads_url(self) -> str:
+        """Where ``upload_url`` points: the uploads host, plus ``/api/uploads`` on GHES."""
+        origin = self.uploads_origin if self.own_uploads_origin else self.api_origin
+        return origin + self.uploads_prefix
+
+    @property
+    def web_url(self) -> str:
+        """The "web" origin (GITHUB_SERVER_URL): pages and ``browser_download_url``."""
+        return self.api_origin
+
     @property
     def repo_api(self) -> str:
-        return f"{self.base_url}/repos/{self.state.owner}/{self.state.repo}"
+        return f"{self.api_url}/repos/{self.state.owner}/{self.state.repo}"
 
     @property
     def repo_web(self) -> str:
-        return f"{self.base_url}/{self.state.owner}/{self.state.repo}"
+        return f"{self.web_url}/{self.state.owner}/{self.state.repo}"
 
     # -- WSGI ---------------------------------------------------------------------------
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        request = Request(environ)
-        adapter = _URL_MAP.bind_to_environ(environ)
-        route: Route | None
+    def _locate(self, server: Server, environ: WSGIEnvironment) -> tuple[str, Map | None, str]:
+        """(kind, URL map, path inside it) for a request: ``api``, ``uploads`` or ``web``."""
+        path = environ.get("PATH_INFO", "") or "/"
+        serves_uploads = server == "uploads" or not self.own_uploads_origin
+        if serves_uploads and path.startswith(self.uploads_prefix + "/repos/"):
+            inner = path[len(self.uploads_prefix) :]
+            if self._matches(_UPLOADS_MAP, environ, inner) or server == "uploads":
+                return "uploads", _UPLOADS_MAP, inner
+        if server == "uploads":
+            return "uploads", None, path  # the uploads host serves nothing else
+        if self._matches(_WEB_MAP, environ, path):
+            return "web", _WEB_MAP, path
+        if path.startswith(self.api_prefix + "/"):
+            return "api", _API_MAP, path[len(self.api_prefix) :]
+        return "api", None, path
+
+    @staticmethod
+    def _matches(url_map: Map, environ: WSGIEnvironment, path: str) -> bool:
         try:
-            matched, params = adapter.match()
-            route = matched if isinstance(matched, Route) else None
+            url_map.bind("127.0.0.1").match(path, method=environ.get("REQUEST_METHOD", "GET"))
         except HTTPException:
-            route, params = None, {}
-        ctx = _Context(request=request, route=route, params=dict(params))
+            return False
+        return True
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        server: Server = environ.get("standin.server", "api")
+        kind, url_map, inner = self._locate(server, environ)
+        prefix = environ.get("PATH_INFO", "")[: len(environ.get("PATH_INFO", "")) - len(inner)]
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+        environ["PATH_INFO"] = inner
+        request = Request(environ)
+        route: Route | None = None
+        params: dict[str, str] = {}
+        if url_map is not None:
+            try:
+                matched, found = url_map.bind_to_environ(environ).match()
+                route = matched if isinstance(matched, Route) else None
+                params = dict(found)
+            except HTTPException:
+                route = None
+        ctx = _Context(request=request, route=route, params=params, server=server)
         operation_id = route.operation_id if route else None
         method = request.method.upper()
         path = request.path
@@ -295,13 +444,17 @@ class StandinApp:
             delay = self.faults.delay_for(operation_id=operation_id, method=method, path=path)
             if delay:
                 time.sleep(delay)
+            if kind == "web":
+                response = self._serve_web(ctx)
+                self._record(ctx, response.status_code, injected=False)
+                return response(environ, start_response)
             status, body, headers, injected = self._serve(ctx, environ)
         except _Dropped:
             raise  # recorded by _drop, before the client could notice
         except ConnectionError:
             self._record(ctx, None, injected=False)  # the client went away
             raise
-        response = self._response(status, body, headers)
+        response = self._response(ctx, status, body, headers)
         if not injected:
             self._validate_response(ctx, response)
         self._record(ctx, status, injected=injected)
@@ -312,7 +465,7 @@ class StandinApp:
     ) -> tuple[int, Any, dict[str, str], bool]:
         """Status, JSON body, headers and whether the answer was an injected fault."""
         route = ctx.route
-        is_upload = route is not None and route.operation_id == "repos/upload-release-asset"
+        is_upload = ctx.is_upload
         body_invalid = False
         if not is_upload:
             raw = ctx.request.get_data(cache=True)
@@ -339,13 +492,13 @@ class StandinApp:
                     body = {"message": f"Injected {fault.status}", "documentation_url": DOCS}
                 if is_upload:
                     self._drain(environ)  # so the client reads the answer, not a broken pipe
-                return fault.status, body, dict(fault.headers), True
+                return fault.status, body, fault.answer_headers(), True
             if fault is not None and fault.kind == "reset":
                 if not is_upload:
                     self._drop(ctx, environ)
                 reset_after = fault.after_bytes
             if route.operation_id in _CONTENT_CREATING:
-                self._check_write_rate()
+                self._check_content_limits()
             if body_invalid:
                 raise _error(422, "Invalid request.\n\n" + "\n".join(request_errors))
             self._check_repo(ctx)
@@ -355,7 +508,7 @@ class StandinApp:
                 status, body = self._handlers[route.operation_id](ctx)
             return status, body, ctx.extra_headers, False
         except _Reply as reply:
-            if is_upload:
+            if is_upload and reply.headers.get("Connection") != "close":
                 self._drain(environ)
             return reply.status, reply.body, reply.headers, False
 
@@ -363,6 +516,55 @@ class StandinApp:
         """Record the request as dropped (status ``None``), then reset the connection."""
         self._record(ctx, None, injected=injected)
         _drop_connection(environ)
+
+    # -- downloads ("web", outside the REST API) -------------------------------------------
+    def _signed_download_url(self, asset: Asset) -> str:
+        """Where the API redirects an asset download: no token needed, like GitHub's."""
+        sig = hmac.new(self._download_key, str(asset.id).encode(), "sha256").hexdigest()
+        return f"{self.web_url}/github-production-release-asset/{asset.id}?sig={sig}"
+
+    def _serve_web(self, ctx: _Context) -> Response:
+        """``browser_download_url`` and the signed URL: the bytes, streamed."""
+        # fidelity: gh.asset-download
+        if ctx.route is None:
+            return Response("Not Found", status=404)
+        header = ctx.request.headers.get("Authorization", "")
+        ctx.token = header.partition(" ")[2].strip()
+        ctx.token_access = self.tokens.get(ctx.token)
+        with self.state.lock:
+            asset: Asset | None = None
+            if ctx.route.operation_id == "web/signed-download":
+                try:
+                    candidate = self.state.asset(int(ctx.params["asset_id"]))
+                except (KeyError, ValueError):
+                    candidate = None
+                if candidate is not None and hmac.compare_digest(
+                    self._signed_download_url(candidate).rsplit("sig=", 1)[1],
+                    ctx.request.args.get("sig", ""),
+                ):
+                    asset = candidate
+            elif (ctx.params["owner"].lower(), ctx.params["repo"].lower()) == (
+                self.state.owner.lower(),
+                self.state.repo.lower(),
+            ):
+                for release in self.state.releases_newest_first():
+                    tag = self._download_tag(release)
+                    if tag == ctx.params["tag"] and (not release.draft or ctx.can_push):
+                        asset = release.asset_named(ctx.params["name"])
+                        if asset is not None:
+                            break
+            if asset is None:
+                return Response("Not Found", status=404)
+            asset.download_count += 1
+            path, size = asset.path, asset.size
+        response = Response(
+            _stream_file(path),
+            status=200,
+            mimetype="application/octet-stream",
+            direct_passthrough=True,
+        )
+        response.headers["Content-Length"] = str(size)
+        return response
 
     # -- validation and recording ----------------------------------------------------------
     def _api_request(self, ctx: _Context, *, body: bytes | None) -> ApiRequest:
@@ -383,11 +585,10 @@ class StandinApp:
         )
 
     def _validate_request(self, ctx: _Context) -> list[str]:
-        if self._validator is None:
+        if self._validator is None:  # fidelity: gh.openapi-validation
             return []
-        is_upload = ctx.route is not None and ctx.route.operation_id == "repos/upload-release-asset"
         # Upload bodies are streamed to disk, never buffered: validate the envelope only.
-        body = b"" if is_upload else ctx.request.get_data(cache=True)
+        body = b"" if ctx.is_upload else ctx.request.get_data(cache=True)
         started = time.perf_counter()
         errors = self._validator.request_errors(self._api_request(ctx, body=body))
         self._count_validation(started)
@@ -437,50 +638,66 @@ class StandinApp:
             operation_id=ctx.route.operation_id if ctx.route else None,
             json=ctx.json,
             injected=injected,
+            server=ctx.server,
+            headers=dict(request.headers),
         )
         with self._record_lock:
             self.requests.append(recorded)
 
-    def _response(self, status: int, body: Any, headers: Mapping[str, str]) -> Response:
-        if status == 204 or body is None:
+    def _response(
+        self, ctx: _Context, status: int, body: Any, headers: Mapping[str, str]
+    ) -> Response:
+        if ctx.is_upload and isinstance(body, dict) and "message" in body and status >= 400:
+            # Errors from the uploads host carry a request id instead of the status
+            # (recorded: @octokit/fixtures release-assets-conflict).
+            # fidelity: gh.upload-error-shape
+            body = {k: v for k, v in body.items() if k != "status"}
+            body = {"message": body.pop("message", ""), "request_id": ctx.request_id} | body
+        if status in {204, 302} or body is None:
             response = Response(status=status)
         else:
             response = Response(
                 json.dumps(body), status=status, content_type="application/json; charset=utf-8"
             )
-        with self._record_lock:
-            self._rate_used += 1
-            used = self._rate_used
-        response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
-        response.headers["X-RateLimit-Remaining"] = str(max(0, RATE_LIMIT - used))
-        response.headers["X-RateLimit-Reset"] = str(self._rate_reset)
-        response.headers["X-RateLimit-Used"] = str(used)
-        response.headers["X-RateLimit-Resource"] = "core"
-        response.headers["X-GitHub-Api-Version-Selected"] = "2022-11-28"
+        response.headers["X-GitHub-Request-Id"] = ctx.request_id
+        response.headers["X-GitHub-Media-Type"] = "github.v3; format=json"
+        if ctx.is_upload:
+            # fidelity: gh.rate-limit-headers
+            response.headers["Cache-Control"] = "no-cache"  # and no rate-limit headers
+        else:
+            with self._record_lock:
+                self._rate_used += 1
+                used = self._rate_used
+            response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
+            response.headers["X-RateLimit-Remaining"] = str(max(0, RATE_LIMIT - used))
+            response.headers["X-RateLimit-Reset"] = str(self._rate_reset)
+            response.headers["X-RateLimit-Used"] = str(used)
+            response.headers["X-RateLimit-Resource"] = "core"
+            response.headers["X-GitHub-Api-Version-Selected"] = "2022-11-28"
         for name, value in headers.items():
             response.headers[name] = value
         return response
 
     # -- auth and common checks -----------------------------------------------------------
     def _authenticate(self, ctx: _Context) -> None:
+        # fidelity: gh.bad-credentials, gh.read-only-token
         header = ctx.request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        access = self.tokens.get(token.strip()) if scheme.lower() in {"token", "bearer"} else None
+        ctx.token = token.strip()
+        access = self.tokens.get(ctx.token) if scheme.lower() in {"token", "bearer"} else None
         if access is None:
             raise _error(401, "Bad credentials")
         ctx.token_access = access
         if access == "read" and ctx.request.method not in {"GET", "HEAD"}:
             raise _error(403, "Resource not accessible by integration")
 
-    def _check_write_rate(self) -> None:
+    def _check_content_limits(self) -> None:
         wait = self.faults.count_write()
         if wait is not None:
-            body = {
-                "message": SECONDARY_RATE_LIMIT_MESSAGE,
-                "documentation_url": SECONDARY_RATE_LIMIT_DOCS,
-                "status": "403",
-            }
-            raise _Reply(403, body, {"Retry-After": str(max(1, math.ceil(wait)))})
+            status, body, headers = rate_limit_answer(
+                status=self.faults.limit_status, wait=wait, style=self.faults.limit_style
+            )
+            raise _Reply(status, body, headers)
 
     def _check_repo(self, ctx: _Context) -> None:
         owner, repo = ctx.params.get("owner"), ctx.params.get("repo")
@@ -510,15 +727,21 @@ class StandinApp:
 
     def _release_or_404(self, ctx: _Context) -> Release:
         try:
-            return self.state.release(self._int_param(ctx, "release_id"))
+            release = self.state.release(self._int_param(ctx, "release_id"))
         except KeyError:
             raise _not_found() from None
+        if release.draft and not ctx.can_push:
+            raise _not_found()  # fidelity: gh.draft-visibility
+        return release
 
     def _asset_or_404(self, ctx: _Context) -> Asset:
         try:
-            return self.state.asset(self._int_param(ctx, "asset_id"))
+            asset = self.state.asset(self._int_param(ctx, "asset_id"))
         except KeyError:
             raise _not_found() from None
+        if self.state.release(asset.release_id).draft and not ctx.can_push:
+            raise _not_found()
+        return asset
 
     def _json_object(self, ctx: _Context) -> dict[str, Any]:
         if ctx.json is None:
@@ -530,15 +753,15 @@ class StandinApp:
     # -- representations ------------------------------------------------------------------
     def user_json(self) -> dict[str, Any]:
         login = self.login
-        base = f"{self.base_url}/users/{login}"
+        base = f"{self.api_url}/users/{login}"
         return {
             "login": login,
             "id": 41898282,
             "node_id": "MDM6Qm90NDE4OTgyODI=",
-            "avatar_url": f"{self.base_url}/avatars/{login}",
+            "avatar_url": f"{self.web_url}/avatars/{login}",
             "gravatar_id": "",
             "url": base,
-            "html_url": f"{self.base_url}/{login}",
+            "html_url": f"{self.web_url}/{login}",
             "followers_url": f"{base}/followers",
             "following_url": f"{base}/following{{/other_user}}",
             "gists_url": f"{base}/gists{{/gist_id}}",
@@ -553,8 +776,14 @@ class StandinApp:
             "site_admin": False,
         }
 
+    @staticmethod
+    def _download_tag(release: Release) -> str:
+        """The tag in a release's web URLs (``untagged-…`` for a draft)."""
+        return release.tag_name if not release.draft else f"untagged-{release.id:x}"
+
     def asset_json(self, asset: Asset, release: Release) -> dict[str, Any]:
-        tag = release.tag_name if not release.draft else f"untagged-{release.id:x}"
+        tag = self._download_tag(release)
+        # fidelity: gh.asset-json
         return {
             "url": f"{self.repo_api}/releases/assets/{asset.id}",
             "browser_download_url": f"{self.repo_web}/releases/download/{tag}/{asset.name}",
@@ -574,13 +803,15 @@ class StandinApp:
 
     def release_json(self, release: Release) -> dict[str, Any]:
         api = f"{self.repo_api}/releases/{release.id}"
-        tag_path = release.tag_name if not release.draft else f"untagged-{release.id:x}"
+        tag_path = self._download_tag(release)
         published = not release.draft
+        uploads = f"{self.uploads_url}/repos/{self.state.owner}/{self.state.repo}"
         return {
             "url": api,
             "html_url": f"{self.repo_web}/releases/tag/{tag_path}",
             "assets_url": f"{api}/assets",
-            "upload_url": f"{api}/assets{{?name,label}}",
+            # fidelity: gh.upload-origin
+            "upload_url": f"{uploads}/releases/{release.id}/assets{{?name,label}}",
             "tarball_url": f"{self.repo_api}/tarball/{release.tag_name}" if published else None,
             "zipball_url": f"{self.repo_api}/zipball/{release.tag_name}" if published else None,
             "id": release.id,
@@ -640,6 +871,7 @@ class StandinApp:
         }
 
     def _paginate(self, ctx: _Context, items: list[Any]) -> list[Any]:
+        # fidelity: gh.list-pagination
         args = ctx.request.args
         try:
             per_page = min(100, max(1, int(args.get("per_page", "30"))))
@@ -654,7 +886,7 @@ class StandinApp:
 
         def link(number: int, rel: str) -> str:
             query = urlencode([*keep, ("per_page", str(per_page)), ("page", str(number))])
-            return f'<{self.base_url}{ctx.request.path}?{query}>; rel="{rel}"'
+            return f'<{self.api_url}{ctx.request.path}?{query}>; rel="{rel}"'
 
         links: list[str] = []
         if page > 1:
@@ -683,8 +915,8 @@ class StandinApp:
     def _get_repo(self, ctx: _Context) -> tuple[int, Any]:
         data: dict[str, Any] = json.loads(
             _repo_template()
-            .replace("https://api.github.com", self.base_url)
-            .replace("https://github.com", self.base_url)
+            .replace("https://api.github.com", self.api_url)
+            .replace("https://github.com", self.web_url)
             .replace("octocat/Hello-World", f"{self.state.owner}/{self.state.repo}")
         )
         for key in ("parent", "source", "template_repository"):
@@ -695,20 +927,26 @@ class StandinApp:
         data["full_name"] = f"{self.state.owner}/{self.state.repo}"
         data["default_branch"] = self.state.default_branch
         data["owner"]["login"] = self.state.owner
-        can_write = ctx.token_access in {"write"}
-        data["permissions"] = {
-            "admin": False,
-            "maintain": False,
-            "push": can_write,
-            "triage": can_write,
-            "pull": True,
-        }
+        # fidelity: gh.repo-permissions
+        if ctx.token.startswith("ghs_"):
+            # An installation token (GITHUB_TOKEN is one) gets no "permissions" key.
+            data.pop("permissions", None)
+        else:
+            data["permissions"] = {
+                "admin": False,
+                "maintain": False,
+                "push": ctx.can_push,
+                "triage": ctx.can_push,
+                "pull": True,
+            }
         return 200, data
 
     # -- handlers: releases ---------------------------------------------------------------
     def _list_releases(self, ctx: _Context) -> tuple[int, Any]:
         with self.state.lock:
             releases = self.state.releases_newest_first()
+            if not ctx.can_push:
+                releases = [r for r in releases if not r.draft]  # fidelity: gh.draft-visibility
             return 200, [self.release_json(r) for r in self._paginate(ctx, releases)]
 
     def _get_release(self, ctx: _Context) -> tuple[int, Any]:
@@ -717,6 +955,7 @@ class StandinApp:
 
     def _release_by_tag(self, ctx: _Context) -> tuple[int, Any]:
         with self.state.lock:
+            # fidelity: gh.by-tag-no-drafts
             published = [
                 r for r in self.state.find_releases(tag_name=ctx.params["tag"]) if not r.draft
             ]
@@ -726,7 +965,7 @@ class StandinApp:
 
     def _latest_release(self, ctx: _Context) -> tuple[int, Any]:
         with self.state.lock:
-            latest = self.state.latest_release()
+            latest = self.state.latest_release()  # fidelity: gh.latest-no-drafts
             if latest is None:
                 raise _not_found()
             return 200, self.release_json(latest)
@@ -734,6 +973,7 @@ class StandinApp:
     def _check_release_fields(self, data: Mapping[str, Any], *, creating: bool) -> None:
         body = data.get("body")
         if isinstance(body, str) and len(body) > MAX_BODY_CHARS:
+            # fidelity: gh.body-limit
             raise _validation_failed(
                 {
                     "resource": "Release",
@@ -748,10 +988,51 @@ class StandinApp:
                 {"resource": "Release", "code": "missing_field", "field": "tag_name"}
             )
 
-    def _tag_taken(self, tag_name: str, *, other_than: int | None = None) -> bool:
-        return any(
+    @staticmethod
+    def _check_make_latest(make_latest: object, *, draft: bool, prerelease: bool) -> None:
+        """Drafts and prereleases cannot be set as latest."""
+        # fidelity: gh.make-latest-draft
+        if make_latest == "true" and (draft or prerelease):
+            raise _validation_failed(
+                {
+                    "resource": "Release",
+                    "code": "custom",
+                    "message": "Latest release cannot be draft or prerelease.",
+                }
+            )
+
+    def _check_tag_usable(self, tag_name: str, *, other_than: int | None = None) -> None:
+        """A published release needs a tag no other published release has, and never one
+        an immutable release used (even a deleted one)."""
+        # fidelity: gh.tag-already-released
+        if any(
             not r.draft and r.id != other_than for r in self.state.find_releases(tag_name=tag_name)
-        )
+        ):
+            raise _validation_failed(
+                {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+            )
+        if tag_name in self.state.burned_tags:
+            # fidelity: gh.immutable-burned-tag
+            raise _validation_failed(
+                {
+                    "resource": "Release",
+                    "code": "custom",
+                    "field": "pre_receive",
+                    "message": "pre_receive Repository rule violations found\n\n"
+                    "Cannot create ref due to creations being restricted.\n\n",
+                },
+                {
+                    "resource": "Release",
+                    "code": "custom",
+                    "field": "tag_name",
+                    "message": "tag_name was used by an immutable release",
+                },
+                {
+                    "resource": "Release",
+                    "code": "custom",
+                    "message": "Published releases must have a valid tag",
+                },
+            )
 
     def _create_release(self, ctx: _Context) -> tuple[int, Any]:
         data = self._json_object(ctx)
@@ -759,28 +1040,32 @@ class StandinApp:
         with self.state.lock:
             tag_name = str(data["tag_name"])
             draft = bool(data.get("draft", False))
-            if not draft and self._tag_taken(tag_name):
-                raise _validation_failed(
-                    {"resource": "Release", "code": "already_exists", "field": "tag_name"}
-                )
-            make_latest = data.get("make_latest", "true")
+            prerelease = bool(data.get("prerelease", False))
+            self._check_make_latest(data.get("make_latest"), draft=draft, prerelease=prerelease)
+            if not draft:
+                self._check_tag_usable(tag_name)
             name = data.get("name")
             body = data.get("body")
             if data.get("generate_release_notes"):
                 notes = self._notes(tag_name, None)
                 name = name or notes["name"]
                 body = f"{body}\n\n{notes['body']}" if body else notes["body"]
+            make_latest: MakeLatest | None = data.get("make_latest")
             release = self.state.add_release(
                 tag_name=tag_name,
                 draft=draft,
-                prerelease=bool(data.get("prerelease", False)),
+                prerelease=prerelease,
                 name=name,
                 body=body,
                 target_commitish=data.get("target_commitish") or self.state.default_branch,
-                make_latest=None if make_latest == "legacy" else make_latest == "true",
+                make_latest=None if draft else make_latest,  # a draft's is not remembered
             )
             ctx.extra_headers["Location"] = f"{self.repo_api}/releases/{release.id}"
             return 201, self.release_json(release)
+
+    @staticmethod
+    def _immutable_refusal(message: str) -> _Reply:
+        return _validation_failed({"resource": "Release", "code": "custom", "message": message})
 
     def _update_release(self, ctx: _Context) -> tuple[int, Any]:
         data = self._json_object(ctx)
@@ -788,46 +1073,39 @@ class StandinApp:
         with self.state.lock:
             release = self._release_or_404(ctx)
             if release.immutable:
-                # Measured (github/docs#45730): title, notes, prerelease and make_latest may
-                # change; the tag may not move. Unpublishing is refused too (assumption).
-                if "tag_name" in data and data["tag_name"] != release.tag_name:
-                    raise _validation_failed(
-                        {
-                            "resource": "Release",
-                            "code": "custom",
-                            "field": "tag_name",
-                            "message": "Cannot change the tag of an immutable release",
-                        }
-                    )
+                # fidelity: gh.immutable-edits
+                # Title, notes, prerelease and make_latest may change (github/docs#45730);
+                # the state, the target and the tag may not.
                 if data.get("draft") is True:
-                    raise _validation_failed(
-                        {
-                            "resource": "Release",
-                            "code": "custom",
-                            "field": "draft",
-                            "message": "Cannot unpublish an immutable release",
-                        }
+                    raise self._immutable_refusal(
+                        "state cannot be changed when release is immutable"
+                    )
+                if (
+                    "target_commitish" in data
+                    and data["target_commitish"] != release.target_commitish
+                ):
+                    raise self._immutable_refusal(
+                        "target_commitish cannot be changed when release is immutable"
+                    )
+                if "tag_name" in data and data["tag_name"] != release.tag_name:
+                    raise self._immutable_refusal(
+                        "tag_name cannot be changed when release is immutable"
                     )
             new_tag = str(data.get("tag_name", release.tag_name))
             publishing = release.draft and data.get("draft") is False
-            if (
-                publishing or (not release.draft and new_tag != release.tag_name)
-            ) and self._tag_taken(new_tag, other_than=release.id):
-                raise _validation_failed(
-                    {"resource": "Release", "code": "already_exists", "field": "tag_name"}
-                )
+            stays_draft = (release.draft and not publishing) or data.get("draft") is True
+            prerelease = bool(data.get("prerelease", release.prerelease))
+            make_latest = data.get("make_latest")
+            self._check_make_latest(make_latest, draft=stays_draft, prerelease=prerelease)
+            if publishing or (not release.draft and new_tag != release.tag_name):
+                self._check_tag_usable(new_tag, other_than=release.id)
             release.tag_name = new_tag
             for key in ("target_commitish", "name", "body"):
                 if key in data:
                     setattr(release, key, data[key])
-            if "prerelease" in data:
-                release.prerelease = bool(data["prerelease"])
-            make_latest = data.get("make_latest")
+            release.prerelease = prerelease
             if publishing:
-                self.state.publish(
-                    release,
-                    make_latest=None if make_latest in {None, "legacy"} else make_latest == "true",
-                )
+                self.state.publish(release, make_latest=make_latest)
             elif data.get("draft") is True and not release.draft:
                 release.draft = True
                 release.published_at = None
@@ -843,7 +1121,7 @@ class StandinApp:
     def _delete_release(self, ctx: _Context) -> tuple[int, Any]:
         with self.state.lock:
             release = self._release_or_404(ctx)
-            self.state.delete_release(release.id)
+            self.state.delete_release(release.id)  # an immutable release's tag stays burned
         return 204, None
 
     def _notes(self, tag_name: str, previous: str | None) -> dict[str, str]:
@@ -889,6 +1167,10 @@ class StandinApp:
     def _get_asset(self, ctx: _Context) -> tuple[int, Any]:
         with self.state.lock:
             asset = self._asset_or_404(ctx)
+            if "application/octet-stream" in ctx.request.headers.get("Accept", ""):
+                # fidelity: gh.asset-download
+                ctx.extra_headers["Location"] = self._signed_download_url(asset)
+                return 302, None
             return 200, self.asset_json(asset, self.state.release(asset.release_id))
 
     def _update_asset(self, ctx: _Context) -> tuple[int, Any]:
@@ -897,6 +1179,7 @@ class StandinApp:
             asset = self._asset_or_404(ctx)
             release = self.state.release(asset.release_id)
             if release.immutable:
+                # fidelity: gh.immutable-assets
                 raise _validation_failed(
                     {
                         "resource": "ReleaseAsset",
@@ -905,7 +1188,7 @@ class StandinApp:
                     }
                 )
             if "name" in data:
-                name = github_asset_name(str(data["name"]))
+                name = github_asset_name(str(data["name"]))  # fidelity: gh.asset-rename
                 other = release.asset_named(name)
                 if other is not None and other is not asset:
                     raise _validation_failed(
@@ -920,6 +1203,7 @@ class StandinApp:
         with self.state.lock:
             asset = self._asset_or_404(ctx)
             if self.state.release(asset.release_id).immutable:
+                # fidelity: gh.immutable-assets
                 raise _validation_failed(
                     {
                         "resource": "ReleaseAsset",
@@ -930,28 +1214,71 @@ class StandinApp:
             self.state.delete_asset(asset.id)
         return 204, None
 
+    def _check_upload(self, release: Release, name: str, size: int | None) -> None:
+        """GitHub's refusals of an upload, before any byte is read (``size``: Content-Length)."""
+        if release.immutable:
+            # fidelity: gh.immutable-assets
+            raise _Reply(
+                422,
+                {
+                    "message": "Cannot upload assets to an immutable release.",
+                    "documentation_url": DOCS,
+                },
+            )
+        if release.asset_named(name) is not None:
+            # fidelity: gh.asset-name-conflict
+            raise _validation_failed(
+                {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}
+            )
+        if len(release.assets) >= MAX_ASSETS:
+            # fidelity: gh.asset-count-limit
+            raise _validation_failed(
+                {
+                    "resource": "ReleaseAsset",
+                    "code": "custom",
+                    "field": "file_count",
+                    "message": f"file_count limited to {MAX_ASSETS} assets",
+                }
+            )
+        # fidelity: gh.asset-size-limit
+        if size is not None and size > MAX_ASSET_SIZE:
+            reply = _validation_failed(
+                {
+                    "resource": "ReleaseAsset",
+                    "code": "custom",
+                    "field": "size",
+                    "message": f"size must be less than or equal to {MAX_ASSET_SIZE}",
+                }
+            )
+            reply.headers["Connection"] = "close"  # the body is not read
+            raise reply
+        if size == 0:
+            raise _validation_failed(
+                {
+                    "resource": "ReleaseAsset",
+                    "code": "custom",
+                    "field": "size",
+                    "message": "size must be greater than or equal to 1",
+                }
+            )
+
     def _upload_asset(
         self, ctx: _Context, environ: WSGIEnvironment, reset_after: int | None
     ) -> tuple[int, Any]:
         args = ctx.request.args
         raw_name = args.get("name", "")
         if not raw_name:
-            raise _error(
-                422,
-                "Validation Failed",
-                errors=[{"resource": "ReleaseAsset", "code": "missing_field", "field": "name"}],
+            raise _validation_failed(
+                {"resource": "ReleaseAsset", "code": "missing_field", "field": "name"}
             )
-        name = github_asset_name(raw_name)
+        name = github_asset_name(raw_name)  # fidelity: gh.asset-rename
         label = args.get("label") or None
         content_type = ctx.request.mimetype or "application/octet-stream"
+        expected = ctx.request.content_length
         with self.state.lock:
             release = self._release_or_404(ctx)
-            if release.immutable:
-                raise _error(422, "Cannot upload assets to an immutable release")
-            if release.asset_named(name) is not None:
-                raise _validation_failed(
-                    {"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}
-                )
+            self._check_upload(release, name, expected)
+            # fidelity: gh.starter-leftover
             # Like GitHub, the asset exists (state "starter", size 0) while bytes arrive.
             asset = Asset(
                 id=self.state.next_asset_id(),
@@ -965,7 +1292,6 @@ class StandinApp:
         target = self.state.asset_file(asset.id)
         digest = hashlib.sha256()
         size = 0
-        expected = ctx.request.content_length
         stream = get_input_stream(environ)
         started = time.monotonic()
         complete = False
@@ -997,7 +1323,7 @@ class StandinApp:
         with self.state.lock:
             asset.path = target
             asset.size = size
-            asset.sha256 = digest.hexdigest()
+            asset.sha256 = digest.hexdigest()  # fidelity: gh.asset-digest
             asset.state = "uploaded"
             asset.updated_at = utcnow()
             return 201, self.asset_json(asset, release)

@@ -8,9 +8,10 @@ Example::
     plan.status("repos/upload-release-asset", 502, times=2)
     plan.reset("POST /repos/*/releases/*/assets", after_bytes=1024)
     plan.secondary_rate_limit("repos/create-release", retry_after=1)
+    plan.secondary_rate_limit("*", status=429, retry_after=None, reset_in=2)
     plan.latency(0.05)                       # every request
     plan.bandwidth(10 * 1024 * 1024)          # upload bodies read at 10 MiB/s
-    plan.write_rate_limit(80)                 # > 80 writes per minute → 403
+    plan.content_limits(per_minute=80, per_hour=500)   # GitHub's content-creation caps
 
 A *route* is either an operation id from GitHub's description (``repos/create-release``,
 ``repos/upload-release-asset``, ``git/get-ref``…), ``"*"`` (every route), or
@@ -30,16 +31,45 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["SECONDARY_RATE_LIMIT_MESSAGE", "Fault", "FaultPlan"]
+__all__ = [
+    "SECONDARY_RATE_LIMIT_DOCS",
+    "SECONDARY_RATE_LIMIT_MESSAGE",
+    "Fault",
+    "FaultPlan",
+    "LimitStyle",
+    "rate_limit_answer",
+]
 
 SECONDARY_RATE_LIMIT_MESSAGE = (
-    "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
-    "again. If you reach out to GitHub Support for help, please include the request ID "
-    "0000:0000:0000000:0000000:00000000."
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
 SECONDARY_RATE_LIMIT_DOCS = (
-    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+    "https://docs.github.com/en/free-pro-team@latest/rest/overview/"
+    "resources-in-the-rest-api#secondary-rate-limits"
 )
+#: How a rate-limit answer says when to come back: a ``retry-after`` header, or
+#: ``x-ratelimit-remaining: 0`` with ``x-ratelimit-reset`` (UTC epoch seconds).
+LimitStyle = Literal["retry-after", "reset"]
+
+
+def rate_limit_answer(
+    *, status: int, wait: float, style: LimitStyle
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """GitHub's answer to a request over a secondary rate limit: status, body, headers."""
+    # fidelity: gh.secondary-limit-answer
+    body = {
+        "message": SECONDARY_RATE_LIMIT_MESSAGE,
+        "documentation_url": SECONDARY_RATE_LIMIT_DOCS,
+        "status": str(status),
+    }
+    if style == "retry-after":
+        headers = {"Retry-After": _seconds(wait)}
+    else:
+        headers = {
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(math.ceil(time.time() + wait)),
+        }
+    return status, body, headers
 
 
 def route_matches(route: str, *, operation_id: str | None, method: str, path: str) -> bool:
@@ -65,6 +95,16 @@ class Fault:
     #: For resets of requests with a body: bytes read before the connection is dropped.
     after_bytes: int = 0
     fired: int = 0
+    #: For rate limits answered in the ``reset`` style: ``x-ratelimit-reset`` is this many
+    #: seconds after the moment the fault fires.
+    reset_in: float | None = None
+
+    def answer_headers(self) -> dict[str, str]:
+        """The headers of this fault's answer, as of now."""
+        headers = dict(self.headers)
+        if self.reset_in is not None:
+            headers["X-RateLimit-Reset"] = str(math.ceil(time.time() + self.reset_in))
+        return headers
 
 
 class FaultPlan:
@@ -76,6 +116,9 @@ class FaultPlan:
         self._latency: dict[str, float] = {}
         self.bytes_per_second: float | None = None
         self.writes_per_minute: int | None = None
+        self.writes_per_hour: int | None = None
+        self.limit_status: Literal[403, 429] = 403
+        self.limit_style: LimitStyle = "retry-after"
         self._writes: deque[float] = deque()
         self._before: list[tuple[str, Callable[[], object], list[int]]] = []
 
@@ -103,15 +146,27 @@ class FaultPlan:
         return fault
 
     def secondary_rate_limit(
-        self, route: str, *, times: int | None = 1, retry_after: float | None = 60
+        self,
+        route: str,
+        *,
+        times: int | None = 1,
+        status: Literal[403, 429] = 403,
+        retry_after: float | None = 60,
+        reset_in: float | None = None,
     ) -> Fault:
-        """A 403 secondary rate limit in GitHub's shape (message + ``Retry-After``)."""
-        body = {
-            "message": SECONDARY_RATE_LIMIT_MESSAGE,
-            "documentation_url": SECONDARY_RATE_LIMIT_DOCS,
-            "status": "403",
-        }
-        return self.status(route, 403, times=times, body=body, retry_after=retry_after)
+        """A secondary rate limit in GitHub's shape: 403 or 429, and either a
+        ``Retry-After`` header or ``x-ratelimit-remaining: 0`` + ``x-ratelimit-reset``
+        (``reset_in`` seconds from now; used when ``retry_after`` is None)."""
+        if retry_after is not None:
+            _, body, headers = rate_limit_answer(
+                status=status, wait=retry_after, style="retry-after"
+            )
+        else:
+            _, body, headers = rate_limit_answer(status=status, wait=0, style="reset")
+        fault = self.status(route, status, times=times, body=body, headers=headers)
+        if retry_after is None:
+            fault.reset_in = 60 if reset_in is None else reset_in
+        return fault
 
     def reset(self, route: str, *, times: int | None = 1, after_bytes: int = 0) -> Fault:
         """Drop the connection (TCP reset) after reading ``after_bytes`` of the body.
@@ -135,11 +190,26 @@ class FaultPlan:
         """Cap the rate upload bodies are read at (``None``: no cap)."""
         self.bytes_per_second = bytes_per_second
 
-    def write_rate_limit(self, per_minute: int | None) -> None:
-        """More than ``per_minute`` content-creating requests in 60 s → 403 secondary limit."""
+    def content_limits(
+        self,
+        *,
+        per_minute: int | None = 80,
+        per_hour: int | None = 500,
+        status: Literal[403, 429] = 403,
+        style: LimitStyle = "retry-after",
+    ) -> None:
+        """GitHub's caps on content-creating requests: more than ``per_minute`` in 60 s or
+        ``per_hour`` in an hour answers a secondary rate limit (``status``, ``style``)."""
         with self._lock:
             self.writes_per_minute = per_minute
+            self.writes_per_hour = per_hour
+            self.limit_status = status
+            self.limit_style = style
             self._writes.clear()
+
+    def write_rate_limit(self, per_minute: int | None) -> None:
+        """More than ``per_minute`` content-creating requests in 60 s → 403 secondary limit."""
+        self.content_limits(per_minute=per_minute, per_hour=None)
 
     def before(self, route: str, action: Callable[[], object], *, times: int = 1) -> None:
         """Run ``action`` when a matching request arrives, before it is served.
@@ -158,6 +228,7 @@ class FaultPlan:
             self._latency.clear()
             self.bytes_per_second = None
             self.writes_per_minute = None
+            self.writes_per_hour = None
             self._writes.clear()
 
     # -- consumption (server side) ------------------------------------------------------
@@ -197,15 +268,23 @@ class FaultPlan:
             )
 
     def count_write(self) -> float | None:
-        """Record one content-creating request; seconds to wait if over the write limit."""
+        """Record one content-creating request; seconds to wait if over a content limit."""
+        # fidelity: gh.content-limits
         with self._lock:
-            if self.writes_per_minute is None:
+            if self.writes_per_minute is None and self.writes_per_hour is None:
                 return None
             now = time.monotonic()
-            while self._writes and now - self._writes[0] >= 60:
+            while self._writes and now - self._writes[0] >= 3600:
                 self._writes.popleft()
-            if len(self._writes) >= self.writes_per_minute:
-                return 60 - (now - self._writes[0])
+            waits = []
+            for window, cap in ((60.0, self.writes_per_minute), (3600.0, self.writes_per_hour)):
+                if cap is None:
+                    continue
+                inside = [t for t in self._writes if now - t < window]
+                if len(inside) >= cap:
+                    waits.append(window - (now - inside[-cap]))
+            if waits:
+                return max(waits)
             self._writes.append(now)
             return None
 

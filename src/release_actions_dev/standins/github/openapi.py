@@ -69,9 +69,11 @@ def shimmed_spec() -> dict[str, Any]:
     """A deep copy of the subset with the documented spec-vs-reality shims applied."""
     spec = copy.deepcopy(dict(load_spec()))
 
-    # Shim 1 — one origin. The description says uploads go to https://uploads.github.com
-    # and everything else to https://api.github.com; the stand-in serves both from one
-    # loopback origin (PyGithub requires upload_url to share host and port with base_url).
+    # fidelity: gh.openapi-validation
+    # Shim 1 — paths, not servers. The description says uploads go to
+    # https://uploads.github.com and everything else to https://api.github.com (GHES:
+    # /api/uploads and /api/v3); the stand-in serves them on loopback origins of its own
+    # and matches operations by their path inside those prefixes.
     spec.pop("servers", None)
     for item in spec["paths"].values():
         for operation in item.values():

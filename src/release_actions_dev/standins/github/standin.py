@@ -10,6 +10,18 @@ Example::
         repo = Github(base_url=gh.api_url, auth=Auth.Token("t0ken")).get_repo("octo/demo")
         print([r.tag_name for r in repo.get_releases()])
         assert not gh.mutating_requests() and not gh.violations
+
+    with GitHubStandin(layout="ghes") as ghes:     # https://HOST/api/v3, /api/uploads
+        print(ghes.api_url, ghes.uploads_url)
+
+Layouts, as GitHub serves them: ``"github.com"`` (the default) answers the API on one
+loopback port and uploads on another (``api.github.com`` and ``uploads.github.com``);
+``"ghes"`` puts the API under ``/api/v3`` and uploads under ``/api/uploads`` of one origin
+(``own_uploads_origin=True`` moves the uploads to their own port, as with subdomain
+isolation). Releases' ``upload_url`` always points at the uploads host. PyGithub's own
+``GitRelease.upload_asset`` refuses an upload URL on the API's host with another port (its
+check accepts ``uploads.github.com`` as a sibling of ``api.github.com``, which loopback
+cannot spell), so tests that upload with it use the ``"ghes"`` layout.
 """
 
 from __future__ import annotations
@@ -20,9 +32,20 @@ from pathlib import Path
 from typing import Literal, Self
 
 from release_actions_dev.standins._server import Lifecycle, LoopbackServer
-from release_actions_dev.standins.github.app import RecordedRequest, StandinApp, Violation
+from release_actions_dev.standins.github.app import (
+    Layout,
+    RecordedRequest,
+    StandinApp,
+    Violation,
+)
 from release_actions_dev.standins.github.faults import FaultPlan
-from release_actions_dev.standins.github.state import Asset, AssetState, Release, RepoState
+from release_actions_dev.standins.github.state import (
+    Asset,
+    AssetState,
+    MakeLatest,
+    Release,
+    RepoState,
+)
 
 __all__ = ["GitHubStandin", "SpecViolationError"]
 
@@ -38,6 +61,7 @@ class GitHubStandin(Lifecycle):
     403 "Resource not accessible by integration"); anything else answers 401.
     ``immutable_releases`` is the repository setting: releases published while it is on
     become immutable. ``validate=False`` turns OpenAPI validation off (benchmarks).
+    ``layout`` and ``own_uploads_origin``: see the module docstring.
     """
 
     def __init__(
@@ -51,6 +75,8 @@ class GitHubStandin(Lifecycle):
         immutable_releases: bool = False,
         validate: bool = True,
         port: int = 0,
+        layout: Layout = "github.com",
+        own_uploads_origin: bool | None = None,
     ) -> None:
         self._storage = Path(tempfile.mkdtemp(prefix="github-standin-"))
         self.token = token
@@ -66,16 +92,28 @@ class GitHubStandin(Lifecycle):
         tokens: dict[str, Literal["write", "read"]] = dict.fromkeys(read_only_tokens, "read")
         tokens[token] = "write"
         self.app = StandinApp(
-            state=self.state, tokens=tokens, faults=self.faults, validate=validate
+            state=self.state,
+            tokens=tokens,
+            faults=self.faults,
+            validate=validate,
+            layout=layout,
+            own_uploads_origin=own_uploads_origin,
         )
-        self._server = LoopbackServer(self.app, port=port)
-        self.app.base_url = self._server.url
+        self._server = LoopbackServer(self.app.api_server, port=port)
+        self._uploads: LoopbackServer | None = None
+        if self.app.own_uploads_origin:
+            self._uploads = LoopbackServer(self.app.uploads_server)
+        self.app.set_origins(
+            api=self._server.url, uploads=self._uploads.url if self._uploads else None
+        )
         self._running = False
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> Self:
         if not self._running:
             self._server.start()
+            if self._uploads is not None:
+                self._uploads.start()
             self._running = True
         return self
 
@@ -83,19 +121,30 @@ class GitHubStandin(Lifecycle):
         """Stop serving and delete the stored asset bytes."""
         if self._running:
             self._server.stop()
+            if self._uploads is not None:
+                self._uploads.stop()
             self._running = False
         shutil.rmtree(self._storage, ignore_errors=True)
 
     # -- addresses ----------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``: API, uploads and "web" URLs share this origin."""
+        """``http://127.0.0.1:<port>``: the API's origin, which also serves the "web" URLs."""
         return self._server.url
 
     @property
     def api_url(self) -> str:
         """What to pass as PyGithub's ``base_url`` and as ``GITHUB_API_URL``."""
-        return self._server.url
+        return self.app.api_url
+
+    @property
+    def uploads_url(self) -> str:
+        """The uploads host (plus ``/api/uploads`` on GHES): where ``upload_url`` points."""
+        return self.app.uploads_url
+
+    @property
+    def layout(self) -> Layout:
+        return self.app.layout
 
     @property
     def repository(self) -> str:
@@ -105,7 +154,7 @@ class GitHubStandin(Lifecycle):
         """The runner variables that point a product step at this stand-in."""
         return {
             "GITHUB_API_URL": self.api_url,
-            "GITHUB_SERVER_URL": self.url,
+            "GITHUB_SERVER_URL": self.app.web_url,
             "GITHUB_REPOSITORY": self.repository,
             "GITHUB_REPOSITORY_OWNER": self.state.owner,
         }
@@ -121,7 +170,7 @@ class GitHubStandin(Lifecycle):
         name: str | None = None,
         body: str | None = None,
         target_commitish: str | None = None,
-        make_latest: bool | None = None,
+        make_latest: bool | MakeLatest | None = None,
     ) -> Release:
         """Create a release directly in the state (no HTTP, not recorded)."""
         return self.state.add_release(
@@ -144,11 +193,24 @@ class GitHubStandin(Lifecycle):
         label: str | None = None,
         content_type: str = "application/octet-stream",
         state: AssetState = "uploaded",
+        digest_recorded: bool = True,
     ) -> Asset:
-        """Attach an asset directly (``state="starter"``: a broken upload's leftover)."""
+        """Attach an asset directly (``state="starter"``: a broken upload's leftover;
+        ``digest_recorded=False``: uploaded before GitHub recorded digests)."""
         return self.state.add_asset(
-            release_id, name=name, data=data, label=label, content_type=content_type, state=state
+            release_id,
+            name=name,
+            data=data,
+            label=label,
+            content_type=content_type,
+            state=state,
+            digest_recorded=digest_recorded,
         )
+
+    def burn_tag(self, tag_name: str) -> None:
+        """Mark ``tag_name`` as once used by an immutable release (since deleted)."""
+        with self.state.lock:
+            self.state.burned_tags.add(tag_name)
 
     def releases(self) -> list[Release]:
         """Every release, drafts included, newest first (live objects: read under no lock)."""

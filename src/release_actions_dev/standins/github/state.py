@@ -31,6 +31,7 @@ from release_actions_dev.standins.github.names import github_asset_name
 __all__ = ["Asset", "GitRef", "GitTag", "Release", "RepoState", "utcnow"]
 
 AssetState = Literal["uploaded", "starter"]
+MakeLatest = Literal["true", "false", "legacy"]
 
 
 def utcnow() -> datetime:
@@ -59,13 +60,19 @@ class Asset:
     download_count: int = 0
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    #: False for an asset uploaded before GitHub recorded digests (June 2025): ``digest``
+    #: is then ``null`` although the bytes are there.
+    digest_recorded: bool = True
     #: Test hook: merged into this asset's JSON, e.g. to check response validation is real.
     overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str | None:
-        """``sha256:<hex>`` like GitHub, for uploaded assets."""
-        return f"sha256:{self.sha256}" if self.sha256 is not None else None
+        """``sha256:<hex>`` like GitHub, for uploaded assets (``None``: not recorded)."""
+        # fidelity: gh.asset-digest, gh.digest-null
+        if self.sha256 is None or not self.digest_recorded:
+            return None
+        return f"sha256:{self.sha256}"
 
     def read_bytes(self) -> bytes:
         """The stored bytes (``b""`` for a starter asset)."""
@@ -142,6 +149,9 @@ class RepoState:
         self.refs: dict[str, GitRef] = {}
         self.tags: dict[str, GitTag] = {}
         self.latest_release_id: int | None = None
+        #: Tags once used by an immutable release: never usable by a published release again,
+        #: even after that release is deleted.
+        self.burned_tags: set[str] = set()
         self._ids = itertools.count(1)
         self._asset_ids = itertools.count(100_001)
         self.refs[f"refs/heads/{default_branch}"] = GitRef(
@@ -168,7 +178,7 @@ class RepoState:
         name: str | None = None,
         body: str | None = None,
         target_commitish: str | None = None,
-        make_latest: bool | None = None,
+        make_latest: bool | MakeLatest | None = None,
         created_at: datetime | None = None,
     ) -> Release:
         """Seed (or create) a release. Publishing creates the tag ref if missing.
@@ -196,20 +206,35 @@ class RepoState:
             return release
 
     def publish(
-        self, release: Release, *, make_latest: bool | None = None, immutable: bool | None = None
+        self,
+        release: Release,
+        *,
+        make_latest: bool | MakeLatest | None = None,
+        immutable: bool | None = None,
     ) -> None:
-        """Mark ``release`` published (creating its tag if needed) and maybe latest."""
+        """Mark ``release`` published (creating its tag if needed) and maybe latest.
+
+        ``make_latest`` is what the publishing request says; a draft's own ``make_latest``
+        is never remembered, so an absent one means "true" unless it is a prerelease.
+        """
         with self.lock:
             release.draft = False
             release.published_at = release.published_at or utcnow()
             release.immutable = self.immutable_releases if immutable is None else immutable
-            tag_ref = f"refs/tags/{release.tag_name}"
+            if release.immutable:
+                self.burned_tags.add(release.tag_name)  # fidelity: gh.immutable-burned-tag
+            tag_ref = f"refs/tags/{release.tag_name}"  # fidelity: gh.draft-no-tag
             if tag_ref not in self.refs:
                 self.refs[tag_ref] = GitRef(tag_ref, self.resolve(release.target_commitish))
-            if make_latest is None:
-                make_latest = not release.prerelease
-            if make_latest and not release.prerelease:
+            # fidelity: gh.make-latest-publish
+            if make_latest is None or make_latest is True:
+                make_latest = "true"
+            elif make_latest is False:
+                make_latest = "false"
+            if make_latest == "true" and not release.prerelease:
                 self.latest_release_id = release.id
+            elif make_latest == "legacy" and self.latest_release_id == release.id:
+                self.latest_release_id = None
 
     def resolve(self, commitish: str) -> str:
         """The sha a branch, tag or sha names (unknown names: the default branch head)."""
@@ -229,6 +254,7 @@ class RepoState:
 
     def releases_newest_first(self) -> list[Release]:
         """All releases (drafts included) in GitHub's list order: newest first."""
+        # fidelity: gh.list-order
         with self.lock:
             return sorted(self.releases.values(), key=lambda r: (r.created_at, r.id), reverse=True)
 
@@ -269,10 +295,12 @@ class RepoState:
         label: str | None = None,
         content_type: str = "application/octet-stream",
         state: AssetState = "uploaded",
+        digest_recorded: bool = True,
     ) -> Asset:
         """Seed an asset (``state="starter"`` leaves an empty leftover like a broken upload).
 
-        ``name`` is stored as GitHub would store it (see ``github_asset_name``).
+        ``name`` is stored as GitHub would store it (see ``github_asset_name``);
+        ``digest_recorded=False`` makes an asset from before GitHub recorded digests.
         """
         with self.lock:
             release = self.releases[release_id]
@@ -283,6 +311,7 @@ class RepoState:
                 label=label,
                 content_type=content_type,
                 state=state,
+                digest_recorded=digest_recorded,
             )
             if state == "uploaded":
                 payload = data or b""
