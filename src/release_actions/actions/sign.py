@@ -16,11 +16,12 @@ skipped on the strength of an old bundle: a new signature costs one Rekor entry 
 the identity of *this* run. When the verification after signing fails, the files this run
 wrote are removed again, so nothing unverified is uploaded.
 
-All signatures of a run are one batch of jobs on one thread pool sharing one certificate:
-the bundles, the PEP 740 attestations and the provenance (each file is hashed once, before),
-each verified as soon as it is written. Which Rekor log signs what is decided from the
-trust config before any request (:mod:`release_actions.signing.plan`): with a Rekor v2
-signing config the attestations go to its Rekor v1 log, or signing is refused up front.
+All signatures of a run are one batch of jobs on one thread pool: the bundles and the
+provenance share one certificate, the PEP 740 attestations another (Rekor v1 without a
+timestamp authority); each file is hashed once, before, and each result is verified as
+soon as it is written. Which Rekor log signs what is decided from the trust config before
+any request (:mod:`release_actions.signing.plan`): with a Rekor v2 signing config the
+attestations go to its Rekor v1 log, or signing is refused up front.
 """
 
 from __future__ import annotations
@@ -248,10 +249,10 @@ def run(
     log: Callable[[str], None] = lambda _: None,
     trust: ClientTrustConfig | None = None,
 ) -> SignOutputs:
-    """Validate, then sign in one parallel batch with one certificate: a bundle per file,
-    an attestation per dist and the provenance, each written atomically and verified as
-    soon as it is written. ``trust``: what ``validate(inputs)`` returned, when the caller
-    has validated already (it is not repeated)."""
+    """Validate, then sign in one parallel batch: a bundle per file and the provenance
+    (one certificate), an attestation per dist (a second one: Rekor v1, no TSA), each
+    written atomically and verified as soon as it is written. ``trust``: what
+    ``validate(inputs)`` returned, when the caller has validated already (not repeated)."""
 
     started = time.perf_counter()
     if trust is None:
