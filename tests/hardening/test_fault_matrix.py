@@ -42,12 +42,39 @@ GITHUB_FAULTS = [
     GitHubFault(
         "upload-502x2", lambda gh: gh.faults.status("repos/upload-release-asset", 502, times=2)
     ),
-    GitHubFault("listing-503", lambda gh: gh.faults.status("repos/list-releases", 503, times=1)),
-    GitHubFault("listing-502x2", lambda gh: gh.faults.status("repos/list-releases", 502, times=2)),
+    # draft-release reads every page of the releases (drafts are not by tag) ...
+    GitHubFault(
+        "listing-503",
+        lambda gh: gh.faults.status("repos/list-releases", 503, times=1),
+        steps=("draft-release",),
+    ),
+    GitHubFault(
+        "listing-502x2",
+        lambda gh: gh.faults.status("repos/list-releases", 502, times=2),
+        steps=("draft-release",),
+    ),
+    # ... add-wheels-to-release asks for the published release by tag.
+    GitHubFault(
+        "by-tag-503",
+        lambda gh: gh.faults.status("repos/get-release-by-tag", 503, times=1),
+        steps=("add-wheels-to-release",),
+    ),
+    GitHubFault(
+        "assets-listing-502",
+        lambda gh: gh.faults.status("repos/list-release-assets", 502, times=1),
+        steps=("add-wheels-to-release",),
+    ),
     GitHubFault(
         "upload-403-secondary",
         lambda gh: gh.faults.secondary_rate_limit("repos/upload-release-asset", retry_after=1),
         seen="pausing writes for 1 s",
+    ),
+    GitHubFault(
+        "upload-429-reset",
+        lambda gh: gh.faults.secondary_rate_limit(
+            "repos/upload-release-asset", status=429, retry_after=None, reset_in=0
+        ),
+        seen="GitHub rate limit: pausing writes",
     ),
     GitHubFault(
         "upload-reset",
@@ -62,6 +89,13 @@ GITHUB_FAULTS = [
     GitHubFault(
         "create-403-secondary",
         lambda gh: gh.faults.secondary_rate_limit("repos/create-release", retry_after=1),
+        steps=("draft-release",),
+    ),
+    GitHubFault(
+        "create-429-reset",
+        lambda gh: gh.faults.secondary_rate_limit(
+            "repos/create-release", status=429, retry_after=None, reset_in=0
+        ),
         steps=("draft-release",),
     ),
     GitHubFault(
@@ -94,6 +128,7 @@ def _final_state(gh: GitHubStandin) -> dict[str, str]:
     return {a.name: str(a.sha256) for a in assets}
 
 
+@pytest.mark.fidelity("gh.secondary-limit-answer", "gh.starter-leftover")
 @pytest.mark.parametrize(
     ("fault", "step"),
     [pytest.param(f, s, id=f"{f.id}-{s}") for f in GITHUB_FAULTS for s in f.steps],

@@ -159,7 +159,7 @@ def test_immutable_release_is_refused_before_any_upload(
     refused = run(
         github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
     )
-    assert_failed(refused, "immutable", step=STEP)
+    assert_failed(refused, "immutable", "Cannot upload assets to an immutable release.", step=STEP)
     assert github.mutating_requests() == []
     (tmp_path / "ws" / "dist" / CP313).unlink()
     (tmp_path / "ws" / "dist" / WHEEL).write_bytes(THE_WHEEL)
@@ -230,3 +230,77 @@ def test_console_script(github: GitHubStandin, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "uploaded: 1" in proc.stdout
     assert CP313 in stored(github, release_id)
+
+
+# -- GitHub's rules (FIDELITY.md) -----------------------------------------------------------------
+@pytest.mark.fidelity("gh.by-tag-no-drafts")
+def test_a_published_release_is_found_by_its_tag(github: GitHubStandin, tmp_path: Path) -> None:
+    published(github)
+    for number in range(120):  # the release listing would take two pages
+        github.seed_release(tag_name=f"v0.{number}.0")
+    result = run(
+        github, workspace(tmp_path, {CP313: dist_bytes(CP313)}), tmp_path, STEP, files="dist/*"
+    )
+    assert result.exit_code == 0, result.stdout
+    assert len(github.requests_for("repos/get-release-by-tag")) == 1
+    assert github.requests_for("repos/list-releases") == []
+
+
+@pytest.mark.fidelity("gh.digest-null", "gh.asset-download")
+def test_assets_from_before_digests_are_compared_by_their_bytes(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    release = github.seed_release(tag_name="v1.2.3")
+    github.seed_asset(release.id, name=WHEEL, data=THE_WHEEL, digest_recorded=False)
+    ws = workspace(tmp_path, {WHEEL: THE_WHEEL, CP313: dist_bytes(CP313)})
+    result = run(github, ws, tmp_path, STEP, files="dist/*")
+    assert result.exit_code == 0, result.stdout
+    assert {a["name"]: a["action"] for a in assets_out(result)} == {
+        WHEEL: "skipped",
+        CP313: "uploaded",
+    }
+    assert [r.operation_id for r in github.mutating_requests()] == ["repos/upload-release-asset"]
+
+
+@pytest.mark.fidelity("gh.draft-visibility")
+def test_a_draft_hidden_from_a_read_only_token_is_explained(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    github.seed_release(tag_name="v1.2.3", draft=True)
+    [token] = github.read_only_tokens
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313)})
+    result = run(github, ws, tmp_path, STEP, files="dist/*", token=token)
+    assert_failed(
+        result, "no release (draft or published)", "may push", "contents: write", step=STEP
+    )
+    assert github.mutating_requests() == []
+
+
+@pytest.mark.fidelity("gh.immutable-assets")
+def test_a_release_made_immutable_during_the_run_is_said_in_githubs_words(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    release_id = published(github)
+
+    def publish_as_immutable() -> None:  # another job publishes with immutability on
+        with github.state.lock:
+            github.release(release_id).immutable = True
+
+    github.faults.before("repos/upload-release-asset", publish_as_immutable)
+    ws = workspace(tmp_path, {CP313: dist_bytes(CP313)})
+    result = run(github, ws, tmp_path, STEP, files="dist/*")
+    assert_failed(
+        result, "immutable", "Cannot upload assets to an immutable release.", "post1", step=STEP
+    )
+    assert set(stored(github, release_id)) == {SDIST, WHEEL}
+
+
+@pytest.mark.fidelity("gh.asset-count-limit")
+def test_the_limit_counts_what_the_release_holds(github: GitHubStandin, tmp_path: Path) -> None:
+    release_id = published(github)
+    for number in range(998):
+        github.seed_asset(release_id, name=f"demo-1.2.3.{number}.intoto.jsonl", data=b"{}")
+    files = {CP313: dist_bytes(CP313), CP312: dist_bytes(CP312), WHEEL: THE_WHEEL}
+    result = run(github, workspace(tmp_path, files), tmp_path, STEP, files="dist/*")
+    assert_failed(result, "1,002 assets", "1,000 already there", "2 new", step=STEP)
+    assert github.mutating_requests() == []

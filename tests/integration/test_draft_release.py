@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
-from release_actions_dev.standins.github.state import GitRef
+from release_actions_dev.standins.github.state import GitRef, utcnow
 from tests.dists import dist_bytes
 from tests.harness import StepRun, run_step
 
@@ -458,3 +461,211 @@ def test_console_script(github: GitHubStandin, tmp_path: Path) -> None:
     assert "release-id: 1" in proc.stdout
     assert github.token not in proc.stdout + proc.stderr
     assert set(stored(github, 1)) == {WHEEL, SDIST}
+
+
+# -- GitHub's rules (FIDELITY.md) -----------------------------------------------------------------
+@pytest.mark.fidelity("gh.make-latest-draft")
+def test_the_draft_is_created_without_make_latest(github: GitHubStandin, tmp_path: Path) -> None:
+    seed_tag(github)
+    result = run(github, workspace(tmp_path), tmp_path, files="dist/*")
+    assert result.exit_code == 0, result.stdout
+    [create] = github.requests_for("repos/create-release")
+    assert create.json["draft"] is True
+    assert "make_latest" not in create.json  # GitHub refuses "true" on a draft
+    assert github.state.latest_release_id is None
+
+
+@pytest.mark.fidelity("gh.upload-origin")
+def test_uploads_follow_upload_url_to_their_own_origin(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    seed_tag(github)
+    files = {f"data-{n}.bin": os.urandom(50_000) for n in range(8)}
+    result = run(github, workspace(tmp_path, files), tmp_path, files="dist/*", concurrency="2")
+    assert result.exit_code == 0, result.stdout
+    uploads = github.requests_for("repos/upload-release-asset")
+    assert len(uploads) == 8
+    assert {r.server for r in uploads} == {"uploads"}  # through the engine's own connections
+    assert result.outputs["upload-url"].startswith(github.uploads_url)
+    (release,) = github.releases()
+    assert stored(github, release.id) == {n: sha(d) for n, d in files.items()}
+
+
+@pytest.mark.fidelity("gh.upload-origin")
+@pytest.mark.parametrize("own_uploads_origin", [False, True], ids=["one-origin", "uploads-host"])
+def test_github_enterprise_server_layout_end_to_end(
+    tmp_path: Path, own_uploads_origin: bool
+) -> None:
+    fixture = github_standin_fixture(layout="ghes", own_uploads_origin=own_uploads_origin)
+    gh = next(fixture)
+    assert gh.api_url.endswith("/api/v3")  # a base URL with a path
+    seed_tag(gh)
+    ws = workspace(tmp_path)
+    first = run(gh, ws, tmp_path, files="dist/*")
+    assert first.exit_code == 0, first.stdout
+    (release,) = gh.releases()
+    assert first.outputs["upload-url"].startswith(f"{gh.uploads_url}/repos/")
+    assert "/api/uploads/repos/" in first.outputs["upload-url"]
+    gh.clear_requests()
+    again = run(gh, ws, tmp_path, files="dist/*")
+    assert {a["action"] for a in assets_out(again)} == {"skipped"}
+    assert gh.mutating_requests() == []
+    cp = "demo-1.2.3-cp313-cp313-manylinux_2_28_x86_64.whl"
+    more = workspace(tmp_path / "more", {cp: dist_bytes(cp)})
+    added = run(gh, more, tmp_path, "add-wheels-to-release", files="dist/*")
+    assert added.exit_code == 0, added.stdout
+    assert set(stored(gh, release.id)) == {WHEEL, SDIST, cp}
+    servers = {r.server for r in gh.requests_for("repos/upload-release-asset")}
+    assert servers == {"uploads" if own_uploads_origin else "api"}
+    with pytest.raises(StopIteration):
+        next(fixture)  # teardown: no OpenAPI violation
+
+
+@pytest.mark.fidelity("gh.draft-visibility", "gh.read-only-token")
+def test_a_read_only_token_is_named_as_the_reason(github: GitHubStandin, tmp_path: Path) -> None:
+    seed_tag(github)
+    draft = github.seed_release(tag_name="v1.2.3", draft=True)  # invisible to the token
+    [token] = github.read_only_tokens
+    result = run(github, workspace(tmp_path), tmp_path, files="dist/*", token=token)
+    error = assert_failed(result, "403", "may not write releases", "may push", "contents: write")
+    assert "Resource not accessible by integration" in error
+    assert github.releases() == [draft]  # no second draft
+    assert github.assets(draft.id) == []
+
+
+@pytest.mark.fidelity("gh.digest-null", "gh.asset-download")
+def test_assets_without_digest_are_compared_by_their_bytes(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    ws = workspace(tmp_path)
+    files = {p.name: p.read_bytes() for p in (ws / "dist").iterdir()}
+    draft = github.seed_release(tag_name="v1.2.3", draft=True)
+    for name, data in files.items():
+        github.seed_asset(draft.id, name=name, data=data, digest_recorded=False)
+    result = run(github, ws, tmp_path, files="dist/*")
+    assert result.exit_code == 0, result.stdout
+    assert {a["action"] for a in assets_out(result)} == {"skipped"}
+    assert github.mutating_requests() == []
+    assert "GitHub recorded no digest" in result.stdout
+    reads = github.requests_for("repos/get-release-asset")
+    assert len(reads) == 2
+    assert all(r.headers.get("Accept") == "application/octet-stream" for r in reads)
+    assert len(github.requests_for("web/signed-download")) == 2  # followed the 302
+
+
+@pytest.mark.fidelity("gh.digest-null")
+def test_assets_without_digest_that_differ_are_a_conflict(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    ws = workspace(tmp_path)
+    ours = (ws / "dist" / WHEEL).read_bytes()
+    theirs = bytearray(ours)
+    theirs[-30] ^= 1  # same size, other bytes
+    draft = github.seed_release(tag_name="v1.2.3", draft=True)
+    github.seed_asset(draft.id, name=WHEEL, data=bytes(theirs), digest_recorded=False)
+    github.seed_asset(draft.id, name=SDIST, data=b"shorter", digest_recorded=False)
+    result = run(github, ws, tmp_path, files="dist/*")
+    assert_failed(result, "2 file(s) differ", f"sha256:{sha(bytes(theirs))}", "no digest recorded")
+    assert github.mutating_requests() == []
+    assert len(github.requests_for("repos/get-release-asset")) == 1  # only the same-size one
+
+
+@pytest.mark.fidelity("gh.asset-count-limit")
+@pytest.mark.parametrize("dry_run", ["false", "true"])
+def test_more_than_1000_assets_are_refused_before_any_write(
+    github: GitHubStandin, tmp_path: Path, dry_run: str
+) -> None:
+    draft = github.seed_release(tag_name="v1.2.3", draft=True)
+    for number in range(995):
+        github.seed_asset(draft.id, name=f"old-{number}.txt", data=b"x")
+    files = {f"new-{n}.txt": f"new {n}".encode() for n in range(6)}
+    result = run(
+        github, workspace(tmp_path, files), tmp_path, files="dist/*", **{"dry-run": dry_run}
+    )
+    assert_failed(result, "1,001 assets", "995 already there", "6 new", "at most 1,000")
+    assert github.mutating_requests() == []
+    assert len(github.assets(draft.id)) == 995
+
+
+@pytest.mark.fidelity("gh.asset-count-limit")
+def test_1200_files_for_a_new_release_are_refused_in_a_dry_run(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    seed_tag(github)
+    files = {f"f-{n:04d}.txt": str(n).encode() for n in range(1200)}
+    result = run(
+        github, workspace(tmp_path, files), tmp_path, files="dist/*", **{"dry-run": "true"}
+    )
+    assert_failed(result, "1,200 assets", "0 already there", "at most 1,000")
+    assert github.mutating_requests() == []
+
+
+@pytest.mark.fidelity("gh.asset-size-limit")
+def test_a_file_of_2_gib_is_refused_before_any_request(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    ws = workspace(tmp_path, {})
+    with (ws / "dist" / "huge.bin").open("wb") as fh:
+        fh.truncate(2 * 1024**3)  # sparse: no disk used
+    result = run(github, ws, tmp_path, files="dist/*", **{"dry-run": "true"})
+    assert_failed(result, "2,147,483,648 bytes", "under 2 GiB")
+    assert github.requests == []
+
+
+@pytest.mark.fidelity("gh.immutable-burned-tag")
+def test_a_tag_burned_by_an_immutable_release(github: GitHubStandin, tmp_path: Path) -> None:
+    """GitHub accepts the draft (it refuses only publishing it); if it ever refuses the
+    create, as it does for a published release, the step says why in GitHub's words."""
+    seed_tag(github)
+    github.burn_tag("v1.2.3")
+    accepted = run(github, workspace(tmp_path), tmp_path, files="dist/*")
+    assert accepted.exit_code == 0, accepted.stdout
+    github.state.delete_release(github.releases()[0].id)
+    url = f"{github.api_url}/repos/{github.repository}/releases"
+    published = requests.post(
+        url,
+        json={"tag_name": "v1.2.3"},
+        headers={"Authorization": f"token {github.token}"},
+        timeout=30,
+    )
+    assert published.status_code == 422  # what GitHub answers for this tag
+    github.faults.status("repos/create-release", 422, body=published.json())
+    refused = run(github, workspace(tmp_path / "again"), tmp_path, files="dist/*")
+    assert_failed(refused, "tag v1.2.3 was used by an immutable release", "new version")
+    assert github.releases() == []
+
+
+@pytest.mark.fidelity("gh.content-limits")
+def test_hourly_content_limit_fails_fast_and_the_rerun_converges(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    seed_tag(github)
+    files = {f"data-{n}.bin": os.urandom(1000) for n in range(5)}
+    ws = workspace(tmp_path, files)
+    github.faults.content_limits(per_minute=80, per_hour=3)  # the create and two uploads
+    result = run(github, ws, tmp_path, files="dist/*", concurrency="1")
+    assert_failed(result, "rate limit", "re-run the job later")
+    (release,) = github.releases()
+    assert len(stored(github, release.id)) == 2  # what was done is done, nothing broken
+    github.faults.clear()
+    again = run(github, ws, tmp_path, files="dist/*")
+    assert again.exit_code == 0, again.stdout
+    assert stored(github, release.id) == {n: sha(d) for n, d in files.items()}
+
+
+@pytest.mark.fidelity("gh.list-order")
+def test_request_counts_of_a_rerun_and_of_creating(github: GitHubStandin, tmp_path: Path) -> None:
+    seed_tag(github)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    for number in range(150):
+        github.state.add_release(tag_name=f"v0.{number}.0", created_at=an_hour_ago)
+    files = {f"f-{n:03d}.txt": str(n).encode() for n in range(150)}
+    ws = workspace(tmp_path, files)
+    first = run(github, ws, tmp_path, files="dist/*")
+    assert first.exit_code == 0, first.stdout
+    # Two pages to find no draft, then the first page once to see no twin: not two full listings.
+    assert len(github.requests_for("repos/list-releases")) == 3
+    github.clear_requests()
+    again = run(github, ws, tmp_path, files="dist/*")
+    assert again.exit_code == 0, again.stdout
+    assert len(github.requests) <= math.ceil(150 / 100) + 3

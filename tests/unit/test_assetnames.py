@@ -32,6 +32,7 @@ def test_refused(name: str) -> None:
         stored_asset_name(name)
 
 
+@pytest.mark.fidelity("gh.asset-rename")
 @given(st.text(alphabet=string.printable, min_size=1, max_size=40))
 def test_prediction_matches_the_stand_in_model(name: str) -> None:
     model = github_asset_name(name)

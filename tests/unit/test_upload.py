@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
+from github.GithubException import GithubException
 
 from release_actions.errors import AssetConflictError, UploadError
 from release_actions.github.plan import (
@@ -19,8 +22,10 @@ from release_actions.github.retry import (
     DEFAULT_RATE_LIMIT_WAIT,
     PACED_WRITE_INTERVAL,
     WriteGate,
+    is_distress,
     rate_limit_wait,
 )
+from release_actions.github.upload import AdaptiveLimit
 from tests.dists import dist_bytes
 
 
@@ -61,7 +66,7 @@ def test_local_files_refuse_empty_huge_and_colliding(tmp_path: Path) -> None:
     huge = tmp_path / "huge.bin"
     with huge.open("wb") as fh:  # sparse: no disk used
         fh.truncate(MAX_ASSET_BYTES)
-    with pytest.raises(UploadError, match="2 GiB"):
+    with pytest.raises(UploadError, match="under 2 GiB"):
         local_files([huge])
     (tmp_path / "x y").write_bytes(b"1")
     (tmp_path / "x:y").write_bytes(b"2")
@@ -142,3 +147,52 @@ def test_a_new_signature_of_a_changed_file_still_conflicts() -> None:
     existing = [remote("a-1.0.tar.gz", b"old"), remote("a-1.0.tar.gz.sigstore.json", b"old")]
     with pytest.raises(AssetConflictError, match="2 file"):
         plan_uploads(files, existing, overwrite=False)
+
+
+def test_plan_refuses_more_than_1000_assets_naming_the_counts() -> None:
+    existing = [remote(f"old-{n}", b"o") for n in range(998)]
+    files = [local("old-1", b"o"), local("a", b"a"), local("b", b"b"), local("c", b"c")]
+    with pytest.raises(UploadError) as info:
+        plan_uploads(files, existing, overwrite=False)
+    assert "1,001 assets (998 already there, 3 new)" in info.value.message
+    ok = plan_uploads(files[:3], existing, overwrite=False)  # exactly 1,000
+    assert ok.count("upload") == 2
+
+
+def test_plan_treats_a_downloaded_digest_like_githubs() -> None:
+    asset = remote("a.whl", b"same", digest=False)
+    with pytest.raises(AssetConflictError, match="no digest recorded"):  # unless hashed first
+        plan_uploads([local("a.whl", b"same")], [asset], overwrite=False)
+    hashed = replace(
+        asset, digest=f"sha256:{hashlib.sha256(b'same').hexdigest()}", digest_from="download"
+    )
+    plan = plan_uploads([local("a.whl", b"same")], [hashed], overwrite=False)
+    assert [i.action for i in plan.items] == ["skip"]
+
+
+def test_rate_limit_wait_from_reset_header() -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}
+    assert rate_limit_wait(429, headers, "", now=1000.0) == 31.0
+    assert rate_limit_wait(403, {"retry-after": "3"}, "", now=1000.0) == 3.0
+
+
+def test_adaptive_limit_grows_after_successes_and_halves_when_github_struggles() -> None:
+    limit = AdaptiveLimit(bound=16, start=4)
+    for _ in range(20):
+        limit.succeeded()
+    assert limit.limit == 16
+    limit.struggled()
+    limit.struggled()
+    assert limit.limit == 4
+    for _ in range(3):
+        limit.struggled()
+    assert limit.limit == 1
+
+
+def test_distress_is_5xx_resets_and_rate_limits_only() -> None:
+    assert is_distress(GithubException(502, {"message": "Bad Gateway"}, {}))
+    assert is_distress(requests.ConnectionError("reset"))
+    limited = GithubException(429, {"message": "x"}, {"retry-after": "1"})
+    assert is_distress(limited)
+    assert not is_distress(GithubException(422, {"message": "Validation Failed"}, {}))
+    assert not is_distress(GithubException(403, {"message": "Resource not accessible"}, {}))

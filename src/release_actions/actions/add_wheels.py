@@ -42,6 +42,7 @@ from release_actions.dists import DistFile
 from release_actions.errors import InputError, ReleaseStateError, TagError
 from release_actions.github.client import GitHubTarget
 from release_actions.github.plan import (
+    DEFAULT_CONCURRENCY,
     AssetResult,
     LocalFile,
     RemoteAsset,
@@ -51,7 +52,6 @@ from release_actions.github.plan import (
     local_files,
     plan_uploads,
 )
-from release_actions.github.releases import the_release
 from release_actions.github.session import ReleaseSession
 
 INPUTS = (
@@ -91,7 +91,7 @@ class AddWheelsInputs:
     files: tuple[Path, ...]
     tag_prefix: str = "v"
     overwrite: bool = False
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     dry_run: bool = False
 
 
@@ -194,8 +194,8 @@ def run(
 
     doing = f"adding files to release {inputs.tag}"
     with ReleaseSession(target, log=log, doing=doing) as session:
-        release = the_release(session.find(inputs.tag))
-        existing = session.assets(release)
+        release = session.release_for(inputs.tag)
+        existing = session.assets(release, compare=files)
         project = check_belongs(files, existing, version=version, tag=inputs.tag)
         plan = plan_uploads(files, existing, overwrite=inputs.overwrite)
         state = "draft" if release.draft else "published release"
@@ -204,8 +204,9 @@ def run(
             log(f"  {line}")
         if release.immutable and plan.writes:
             raise ReleaseStateError(
-                f"release {inputs.tag} is immutable: GitHub accepts no new or changed assets "
-                f"({plan.writes} file(s) would need an upload)",
+                f"release {inputs.tag} is immutable: GitHub refuses to change its assets "
+                f"(\"Cannot upload assets to an immutable release.\"; \"Cannot delete asset "
+                f"from an immutable release\"), and {plan.writes} file(s) would need an upload",
                 fix="immutable releases cannot change; publish the files in a new release "
                 "(a post-release such as 1.2.3.post1)",
             )

@@ -15,7 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from release_actions.contract import Context, InputSpec
 from release_actions.github.client import GitHubTarget
-from release_actions.github.plan import MAX_CONCURRENCY, AssetResult
+from release_actions.github.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, AssetResult
 
 TOKEN_INPUT = InputSpec(
     "token",
@@ -38,8 +38,9 @@ OVERWRITE_INPUT = InputSpec(
 )
 CONCURRENCY_INPUT = InputSpec(
     "concurrency",
-    f"Files uploaded at the same time (1-{MAX_CONCURRENCY}).",
-    default="4",
+    f"Most files uploaded at the same time (1-{MAX_CONCURRENCY}); the uploader starts lower "
+    "and adapts (more after successes, fewer when GitHub struggles).",
+    default=str(DEFAULT_CONCURRENCY),
     kind="integer",
     minimum=1,
     maximum=MAX_CONCURRENCY,

@@ -46,6 +46,7 @@ from release_actions.errors import InputError, ReleaseStateError, TagError
 from release_actions.github.client import GitHubTarget
 from release_actions.github.notes import changelog_section, detect_changelog, truncate_body
 from release_actions.github.plan import (
+    DEFAULT_CONCURRENCY,
     AssetResult,
     Plan,
     assets_json,
@@ -126,7 +127,7 @@ class DraftReleaseInputs:
     prerelease: bool | None = None
     target_commitish: str | None = None
     overwrite: bool = False
-    concurrency: int = 4
+    concurrency: int = DEFAULT_CONCURRENCY
     dry_run: bool = False
 
 
@@ -239,7 +240,7 @@ def run(
     doing = f"preparing the draft release for {inputs.tag}"
     with ReleaseSession(target, log=log, doing=doing) as session:
         draft = the_draft(session.find(inputs.tag))
-        existing = session.assets(draft) if draft is not None else []
+        existing = session.assets(draft, compare=files) if draft is not None else []
         plan = plan_uploads(files, existing, overwrite=inputs.overwrite)
         commitish = inputs.target_commitish
         if draft is None and commitish is None:

@@ -67,6 +67,22 @@ def github_client(token: str, *, api_url: str, timeout: int = TIMEOUT) -> Github
     )
 
 
+def error_messages(exc: GithubException) -> list[str]:
+    """GitHub's own words in an error answer: ``message`` and each error's ``message``
+    (or ``code`` and ``field`` when it has none)."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    messages = [str(data["message"])] if data.get("message") else []
+    for error in data.get("errors") or ():
+        if isinstance(error, dict):
+            text = error.get("message") or " ".join(
+                str(error[k]) for k in ("field", "code") if error.get(k)
+            )
+            messages.append(str(text))
+        else:
+            messages.append(str(error))
+    return messages
+
+
 def api_error(exc: GithubException, doing: str) -> GitHubApiError:
     """A user-facing error for a failed API call, with the usual fixes."""
     status = exc.status

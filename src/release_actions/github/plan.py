@@ -8,11 +8,14 @@ Example::
         print(line)
 
 Every file is hashed and compared with the release's assets by the name GitHub will store
-(:func:`~release_actions.github.assetnames.stored_asset_name`), size and sha256 ``digest``:
+(:func:`~release_actions.github.assetnames.stored_asset_name`), size and sha256 ``digest``
+(for an asset from before GitHub recorded digests, the session hashes its bytes first):
 identical → skip; different → :class:`AssetConflictError` for *all* conflicts at once unless
 ``overwrite`` (then delete + upload); a ``starter`` or empty leftover of a broken upload →
-delete + upload. Files of 0 bytes or ≥ 2 GiB, dists that are broken or mislabelled, and two
-files that GitHub would store under one name are refused before any request.
+delete + upload. GitHub's limits are checked here too, before any write and in a dry run:
+files of 0 bytes or of 2 GiB and more, and a release that would hold more than 1,000
+assets, are refused, as are dists that are broken or mislabelled and two files that
+GitHub would store under one name.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ from release_actions.dists import DistFile, Problem, sha256_file
 from release_actions.errors import AssetConflictError, DistCheckError, UploadError
 from release_actions.github.assetnames import stored_asset_name
 
-#: Parallel uploads the steps allow (more only trips GitHub's secondary rate limits).
+#: Parallel uploads the steps allow: far below GitHub's 100 concurrent requests, and
+#: where the engine stops gaining on two cores (1,000 small files: 5.7 s at 16, 6.9 at 32).
 MAX_CONCURRENCY = 16
+#: The inputs' default: the engine's upper bound (it starts lower and adapts, see upload).
+DEFAULT_CONCURRENCY = 16
 
 
 def check_concurrency(concurrency: int) -> None:
@@ -43,8 +49,11 @@ def check_concurrency(concurrency: int) -> None:
         )
 
 
-#: GitHub refuses assets of 2 GiB or more.
+#: GitHub: "Each file included in a release must be under 2 GiB" (its answer over the
+#: limit says ``size must be less than or equal to 2147483648``; the stricter reading wins).
 MAX_ASSET_BYTES = 2 * 1024**3
+#: GitHub: "Up to 1000 release assets may be associated with a single release."
+MAX_RELEASE_ASSETS = 1000
 
 PlannedAction = Literal["upload", "skip", "replace", "repair"]
 #: What happened to each file: ``repaired`` = a broken upload's leftover was replaced.
@@ -96,6 +105,8 @@ class RemoteAsset:
     state: str
     url: str
     api_url: str
+    #: ``download``: GitHub recorded no digest; ``digest`` is the hash of the bytes we read.
+    digest_from: Literal["github", "download"] = "github"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RemoteAsset:
@@ -223,7 +234,8 @@ def _check_one(path: Path) -> tuple[int, str, Problem | None]:
         )
     if size >= MAX_ASSET_BYTES:
         raise UploadError(
-            f"{path} is {size:,} bytes; GitHub refuses release assets of 2 GiB or more",
+            f"{path} is {size:,} bytes; each release asset must be under 2 GiB "
+            f"({MAX_ASSET_BYTES:,} bytes) on GitHub",
             fix="split the file, or publish it elsewhere and link to it in the notes",
             file=str(path),
         )
@@ -321,6 +333,14 @@ def plan_uploads(
                 f"{file.name}: the release has {why}; the local file is "
                 f"{file.size:,} bytes, {file.digest}"
             )
+    new = sum(1 for item in items if item.action == "upload")
+    if len(existing) + new > MAX_RELEASE_ASSETS:
+        raise UploadError(
+            f"the release would hold {len(existing) + new:,} assets ({len(existing):,} already "
+            f"there, {new:,} new); GitHub allows at most {MAX_RELEASE_ASSETS:,} per release",
+            fix="attach fewer files (e.g. bundle them in an archive), or delete assets the "
+            "release no longer needs",
+        )
     if conflicts:
         raise AssetConflictError(
             f"{len(conflicts)} file(s) differ from assets of the same name already on the "

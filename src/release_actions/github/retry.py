@@ -94,6 +94,16 @@ def exception_wait(exc: BaseException) -> float | None:
     return rate_limit_wait(exc.status, dict(exc.headers or {}), str(data.get("message", "")))
 
 
+def is_distress(exc: BaseException) -> bool:
+    """Whether ``exc`` says GitHub (or the way to it) struggles: 5xx, a dropped or timed-out
+    connection, or a rate limit — a reason to send less at once."""
+    if isinstance(exc, requests.RequestException | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, GithubException):
+        return exc.status >= 500 or exception_wait(exc) is not None
+    return False
+
+
 class WriteGate:
     """Shared by every writer of one run: pauses after a rate limit, then paces writes."""
 

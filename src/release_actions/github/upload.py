@@ -18,9 +18,14 @@ What it guarantees (the plan was made before, see :mod:`release_actions.github.p
 * **The release's own upload URL.** Uploads go to the release's ``upload_url`` (on
   github.com another host, ``uploads.github.com``; on GitHub Enterprise Server
   ``https://HOST/api/uploads``), never a URL built from the API's.
-* **Concurrency.** A thread pool of ``concurrency`` workers, largest files first; each
-  worker has its own PyGithub client, because a ``Requester`` keeps the request being
-  sent on its shared connection object and is not safe across threads.
+* **Concurrency that adapts.** Largest files first, at most ``concurrency`` at a time
+  (default 16, far below GitHub's 100 concurrent requests): the engine starts at
+  :data:`START_CONCURRENCY`, adds one upload slot after each success and halves them when
+  GitHub struggles (5xx, resets, timeouts, rate limits) — small files stop waiting on
+  latency, big ones do not pile onto a failing host. Each worker has its own PyGithub
+  client, because a ``Requester`` keeps the request being sent on its shared connection
+  object and is not safe across threads; uploads to another host than the API's (as
+  on github.com) go over one kept-alive connection per worker and host.
 * **Retries** by the one :class:`~release_actions.github.retry.RetryPolicy`: 5xx, resets,
   timeouts and rate limits (which pause every worker through the shared gate). Before
   retrying an upload the engine re-lists the assets: a leftover ``starter`` is deleted; an
@@ -28,21 +33,28 @@ What it guarantees (the plan was made before, see :mod:`release_actions.github.p
   the upload).
 * **Races.** A 422 ``already_exists`` (another job uploaded the name meanwhile) re-lists:
   same digest → skipped; a leftover → deleted and retried; other content → conflict,
-  unless ``overwrite``.
+  unless ``overwrite``. A release published as immutable meanwhile refuses uploads; that
+  is said in GitHub's words, with what was done.
+
+:func:`asset_sha256` reads an asset's bytes through the API (``Accept:
+application/octet-stream``; GitHub answers with a redirect to the download) and hashes them
+as they stream, for assets GitHub recorded no digest for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import requests
 from github import Github
 from github.GithubException import GithubException
 from github.GitRelease import GitRelease
@@ -50,8 +62,14 @@ from github.GitReleaseAsset import GitReleaseAsset
 from github.PaginatedList import PaginatedList
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
-from release_actions.errors import AssetConflictError, ReleaseActionsError, UploadError
-from release_actions.github.client import GitHubTarget, api_error, github_client
+from release_actions.errors import (
+    AssetConflictError,
+    GitHubApiError,
+    ReleaseActionsError,
+    ReleaseStateError,
+    UploadError,
+)
+from release_actions.github.client import GitHubTarget, api_error, error_messages, github_client
 from release_actions.github.plan import (
     AssetResult,
     LocalFile,
@@ -61,10 +79,134 @@ from release_actions.github.plan import (
     TakenAction,
     taken,
 )
-from release_actions.github.retry import RateLimited, RetryPolicy, TryAgain, WriteGate
+from release_actions.github.retry import RateLimited, RetryPolicy, TryAgain, WriteGate, is_distress
 
 #: Seconds without progress before an upload request fails (and is retried).
 UPLOAD_TIMEOUT = 300
+#: Uploads running at once when a run starts (then one more after each success).
+START_CONCURRENCY = 4
+#: Bytes read at a time when hashing an asset's download (memory stays flat).
+DOWNLOAD_CHUNK = 1024 * 1024
+
+T = TypeVar("T")
+
+
+class AdaptiveLimit:
+    """How many uploads may run at once: additive increase, multiplicative decrease.
+
+    Starts at ``start``; each success adds a slot up to ``bound``; each sign that GitHub
+    struggles halves the slots (never below one). ``peak`` is the most that ran at once.
+    """
+
+    def __init__(self, *, bound: int, start: int = START_CONCURRENCY) -> None:
+        self.bound = max(1, bound)
+        self.limit = max(1, min(start, self.bound))
+        self.running = 0
+        self.peak = 0
+        self.backoffs = 0
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._cond:
+            while self.running >= self.limit:
+                self._cond.wait()
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.running -= 1
+                self._cond.notify_all()
+
+    def succeeded(self) -> None:
+        with self._cond:
+            if self.limit < self.bound:
+                self.limit += 1
+                self._cond.notify_all()
+
+    def struggled(self) -> None:
+        with self._cond:
+            self.limit = max(1, self.limit // 2)
+            self.backoffs += 1
+
+
+def _download(
+    target: GitHubTarget,
+    asset: RemoteAsset,
+    *,
+    policy: RetryPolicy,
+    consume: Callable[[Iterator[bytes]], T],
+    what: str,
+) -> T:
+    """``consume`` the chunks of ``asset``'s bytes as GitHub streams them (retried).
+
+    ``GET`` the asset's API URL with ``Accept: application/octet-stream``: GitHub answers
+    with the bytes or a redirect to them (the token is not sent to another host).
+    """
+
+    def read() -> T:
+        headers = {
+            "Authorization": f"token {target.token}",
+            "Accept": "application/octet-stream",
+            "User-Agent": "release-actions",
+        }
+        with (
+            requests.Session() as http,
+            http.get(
+                asset.api_url, headers=headers, stream=True, timeout=(30, UPLOAD_TIMEOUT)
+            ) as response,
+        ):
+            if response.status_code >= 500:
+                response.raise_for_status()  # retried
+            if response.status_code != 200:
+                raise GitHubApiError(
+                    f"reading asset {asset.name} failed: GitHub answered {response.status_code}",
+                    fix="check that the token can read the release, then re-run",
+                )
+            size = 0
+
+            def chunks() -> Iterator[bytes]:
+                nonlocal size
+                for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                    size += len(chunk)
+                    yield chunk
+
+            result = consume(chunks())
+            if size != asset.size:
+                raise requests.ConnectionError(f"read {size:,} of {asset.size:,} bytes")
+            return result
+
+    return policy.call(read, what=what)
+
+
+def asset_sha256(target: GitHubTarget, asset: RemoteAsset, *, policy: RetryPolicy) -> str:
+    """The sha256 of ``asset``'s bytes, hashed as they stream (memory stays flat)."""
+
+    def digest(chunks: Iterator[bytes]) -> str:
+        sha = hashlib.sha256()
+        for chunk in chunks:
+            sha.update(chunk)
+        return sha.hexdigest()
+
+    return _download(
+        target, asset, policy=policy, consume=digest, what=f"reading {asset.name} to hash it"
+    )
+
+
+def asset_bytes(
+    target: GitHubTarget, asset: RemoteAsset, *, policy: RetryPolicy, limit: int
+) -> bytes:
+    """``asset``'s bytes (for small files: signatures, provenance); refuses over ``limit``."""
+    if asset.size > limit:
+        raise UploadError(
+            f"asset {asset.name} is {asset.size:,} bytes, more than the {limit:,} read into memory",
+            fix="this asset is not a signature or provenance file; rename or remove it",
+        )
+    return _download(
+        target, asset, policy=policy, consume=b"".join, what=f"reading asset {asset.name}"
+    )
 
 
 @dataclass
@@ -120,6 +262,7 @@ class Uploader:
         self.log = log
         #: This run's policy: the session's gate (one pace for all writes), its own stop.
         self.policy = RetryPolicy(log=log, gate=gate if gate is not None else WriteGate())
+        self.limit = AdaptiveLimit(bound=self.concurrency)
         self._factory = client_factory or (
             lambda: github_client(token, api_url=api_url, timeout=UPLOAD_TIMEOUT)
         )
@@ -264,7 +407,15 @@ class Uploader:
         def attempt() -> tuple[RemoteAsset, TakenAction]:
             nonlocal first
             was_first, first = first, False
-            return self._attempt(item, first=was_first)
+            with self.limit.slot():
+                try:
+                    done = self._attempt(item, first=was_first)
+                except Exception as exc:
+                    if is_distress(exc):
+                        self.limit.struggled()
+                    raise
+            self.limit.succeeded()
+            return done
 
         asset, action = self.policy.call(attempt, what=f"uploading {item.file.name}")
         seconds = time.monotonic() - started
@@ -328,6 +479,9 @@ class Uploader:
                     f"{item.file.name}{progress}",
                     fix="re-run the job later; finished files are skipped",
                 ) from error
+            refused = self._refusal(error, item.file.name, progress)
+            if refused is not None:
+                raise refused from error
             if isinstance(error, GithubException) and error.status in {401, 403, 404}:
                 denied = api_error(error, f"uploading {item.file.name}")
                 denied.message += progress
@@ -346,6 +500,27 @@ class Uploader:
                 fix="re-run the job (it converges); check the runner's network",
             ) from error
         return [results[i] for i in range(len(plan.items))]
+
+    @staticmethod
+    def _refusal(error: BaseException, name: str, progress: str) -> ReleaseActionsError | None:
+        """GitHub's refusals that no retry changes, said in its own words."""
+        if not isinstance(error, GithubException) or error.status != 422:
+            return None
+        said = "; ".join(error_messages(error))
+        if "immutable release" in said:
+            return ReleaseStateError(
+                f"uploading {name} failed: the release is immutable (published with release "
+                f"immutability on) and GitHub answered: {said}{progress}",
+                fix="immutable releases cannot change; publish the files in a new release "
+                "(a post-release such as 1.2.3.post1)",
+            )
+        if "file_count" in said or "size must be" in said:
+            return UploadError(
+                f"uploading {name} failed: GitHub answered: {said}{progress}",
+                fix="GitHub allows 1,000 assets per release, each under 2 GiB: attach fewer "
+                "or smaller files",
+            )
+        return None
 
     @contextlib.contextmanager
     def _closing(self) -> Iterator[None]:

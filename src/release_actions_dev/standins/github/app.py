@@ -176,6 +176,8 @@ class RecordedRequest:
     #: Which server it arrived on: the API's or the uploads host's.
     server: str = "api"
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: The client's end of the TCP connection (``127.0.0.1:<port>``): one per connection.
+    client: str = ""
 
     @property
     def mutating(self) -> bool:
@@ -640,6 +642,7 @@ class StandinApp:
             injected=injected,
             server=ctx.server,
             headers=dict(request.headers),
+            client=f"{request.remote_addr}:{request.environ.get('REMOTE_PORT', '')}",
         )
         with self._record_lock:
             self.requests.append(recorded)
