@@ -4,7 +4,7 @@ Example::
 
     results = Uploader(
         token="ghs_…", api_url="https://api.github.com",
-        release_url=release.url, upload_url=release.upload_url, concurrency=4,
+        release_url=release.url, upload_url=release.upload_url, concurrency=16,
     ).execute(plan)                                     # a Plan from github.plan
     print([(r.name, r.action) for r in results])
 
@@ -71,6 +71,7 @@ from release_actions.errors import (
 )
 from release_actions.github.client import GitHubTarget, api_error, error_messages, github_client
 from release_actions.github.plan import (
+    DEFAULT_CONCURRENCY,
     AssetResult,
     LocalFile,
     Plan,
@@ -248,7 +249,7 @@ class Uploader:
         api_url: str,
         release_url: str,
         upload_url: str,
-        concurrency: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         overwrite: bool = False,
         log: Callable[[str], None] = lambda _: None,
         gate: WriteGate | None = None,
