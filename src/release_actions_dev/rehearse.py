@@ -253,10 +253,10 @@ def _chain(run: Rehearsal, workdir: Path) -> int:
     if rebuilt.outputs["sha256sums"] != built.outputs["sha256sums"]:
         run.console.print("[red]✗ a second build of the same commit gave different files[/]")
         return 1
+    run.console.print("  [green]✓[/] the rebuild by someone else is byte-identical")
     run.console.print(
-        "  [green]✓[/] the rebuild by someone else (another clone path, umask 002, time zone "
-        "Pacific/Kiritimati, locale C, own HOME and TMPDIR, a process of its own) is "
-        "byte-identical\n"
+        "    (another clone path, umask 002, TZ Pacific/Kiritimati, locale C, own HOME and "
+        "TMPDIR, a process of its own)\n"
     )
     token = {"token": REHEARSAL_TOKEN}
     run.step("sign", {"files": "dist/*.tar.gz", "trust-config": run.trust_config})

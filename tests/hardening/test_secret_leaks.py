@@ -145,7 +145,8 @@ def test_build_dists_and_release(
     }
     env = canary_github.environ()
     runs = [
-        (0, _run("build-dists", {"token": CANARY, "outdir": "out"}, project, tmp_path)),
+        # Outside the project: dists left inside it would make the next build not the tag's.
+        (0, _run("build-dists", {"token": CANARY, "outdir": "../out"}, project, tmp_path)),
         (1, _run("build-dists", {"source-date-epoch": "soon", "token": CANARY}, project, tmp_path)),
         (0, _run("release", chain, project, tmp_path, env)),
         (1, _run("release", {**chain, "tag": "v9"}, project, tmp_path, env)),

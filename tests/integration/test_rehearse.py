@@ -21,7 +21,7 @@ def test_bundled_example_end_to_end(tmp_path: Path) -> None:
     assert code == 0, text
     for step in ("verify-tag", "build-dists", "sign", "draft-release", "add-wheels-to-release"):
         assert f"✓ {step}" in text
-    assert "the rebuild is byte-identical" in text
+    assert "the rebuild by someone else is byte-identical" in text
     assert "Rehearsal passed" in text
     downloaded = sorted(p.name for p in (tmp_path / "out" / "downloaded").iterdir())
     assert "hello_release-1.0.0-py3-none-any.whl" in downloaded
