@@ -40,6 +40,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "/repos/{owner}/{repo}/releases/{release_id}": ("get", "patch", "delete"),
     "/repos/{owner}/{repo}/releases/tags/{tag}": ("get",),
     "/repos/{owner}/{repo}/releases/latest": ("get",),
+    "/repos/{owner}/{repo}/immutable-releases": ("get",),
     "/repos/{owner}/{repo}/releases/generate-notes": ("post",),
     "/repos/{owner}/{repo}/releases/{release_id}/assets": ("get", "post"),
     "/repos/{owner}/{repo}/releases/assets/{asset_id}": ("get", "patch", "delete"),

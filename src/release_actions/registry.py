@@ -42,6 +42,7 @@ STEP_MODULES: dict[str, str] = {
     "verify": "release_actions.actions.verify",
     "draft-release": "release_actions.actions.draft_release",
     "add-wheels-to-release": "release_actions.actions.add_wheels",
+    "publish-release": "release_actions.actions.publish_release",
     "publish-pypi": "release_actions.actions.publish_pypi",
     "release": "release_actions.chain",
 }
@@ -54,6 +55,7 @@ STEP_SUMMARIES: dict[str, str] = {
     "verify": "verify files against their Sigstore bundles and provenance for a repository",
     "draft-release": "find or create the tag's draft release and upload files to it",
     "add-wheels-to-release": "add wheels to an existing release (never creates one)",
+    "publish-release": "publish the tag's draft after verifying every dist and its signatures",
     "publish-pypi": "upload dists with their attestations to PyPI or another index",
     "release": "the whole chain in one step (the root action.yml)",
 }

@@ -98,6 +98,7 @@ ROUTES: tuple[Route, ...] = (
     Route("repos/list-releases", "GET", "/repos/{owner}/{repo}/releases"),
     Route("repos/create-release", "POST", "/repos/{owner}/{repo}/releases"),
     Route("repos/get-latest-release", "GET", "/repos/{owner}/{repo}/releases/latest"),
+    Route("repos/check-immutable-releases", "GET", "/repos/{owner}/{repo}/immutable-releases"),
     Route("repos/get-release-by-tag", "GET", "/repos/{owner}/{repo}/releases/tags/{tag}"),
     Route("repos/generate-release-notes", "POST", "/repos/{owner}/{repo}/releases/generate-notes"),
     Route("repos/get-release", "GET", "/repos/{owner}/{repo}/releases/{release_id}"),
@@ -326,6 +327,7 @@ class StandinApp:
             "repos/list-releases": self._list_releases,
             "repos/create-release": self._create_release,
             "repos/get-latest-release": self._latest_release,
+            "repos/check-immutable-releases": self._immutable_setting,
             "repos/get-release-by-tag": self._release_by_tag,
             "repos/generate-release-notes": self._generate_notes,
             "repos/get-release": self._get_release,
@@ -972,6 +974,15 @@ class StandinApp:
             if latest is None:
                 raise _not_found()
             return 200, self.release_json(latest)
+
+    def _immutable_setting(self, ctx: _Context) -> tuple[int, Any]:
+        # fidelity: gh.immutable-setting
+        if not ctx.can_push:
+            raise _error(403, "Resource not accessible by integration")
+        with self.state.lock:
+            if not self.state.immutable_releases:
+                raise _not_found()
+            return 200, {"enabled": True, "enforced_by_owner": False}
 
     def _check_release_fields(self, data: Mapping[str, Any], *, creating: bool) -> None:
         body = data.get("body")
