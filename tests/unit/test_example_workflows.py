@@ -91,7 +91,18 @@ def test_the_examples_cover_the_chain() -> None:
         "verify",
         "draft-release",
         "add-wheels-to-release",
+        "publish-release",
+        "publish-pypi",
     }
+
+
+def test_no_example_hands_releasing_or_publishing_to_another_tool() -> None:
+    """Each seed pipeline's release and PyPI steps run on this suite alone (issue #13)."""
+    for path in EXAMPLES:
+        text = path.read_text(encoding="utf-8")
+        for other in ("pypa/gh-action-pypi-publish", "softprops/action-gh-release", "gh release",
+                      "twine upload"):  # fmt: skip
+            assert other not in text, f"{path.name} still uses {other}"
 
 
 @pytest.mark.parametrize("path", EXAMPLES + WORKFLOWS, ids=lambda p: p.stem)
