@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from release_actions.dists import is_dist
+from release_actions.errors import InconsistentReleaseError
+from release_actions.github.plan import LocalFile, Plan, RemoteAsset
 from release_actions.signing.claims import Claim, UnreadableClaim, claims_of, is_claim_file
 
 
@@ -144,3 +148,98 @@ def check_consistency(files: Sequence[ReleaseFile]) -> Consistency:
 
 def _verb(claim: Claim) -> str:
     return {"bundle": "signs", "attestation": "attests", "provenance": "lists"}[claim.kind]
+
+
+# -- on GitHub: the release as a plan would leave it, and as GitHub then holds it ----------
+#: Signature files fetched at once when they are not on disk already.
+FETCH_THREADS = 8
+
+
+class ReleaseReader:
+    """The bytes of a release's files, read as cheaply as they can be: from the local file
+    with the same sha256 when there is one (a re-run of the same files reads nothing from
+    GitHub), else downloaded once (small signature files only) and kept for the run."""
+
+    def __init__(
+        self, local: Sequence[LocalFile], read_remote: Callable[[RemoteAsset], bytes]
+    ) -> None:
+        self._local = {f.sha256: f.path for f in local}
+        self._read_remote = read_remote
+        self._cache: dict[str, bytes] = {}
+
+    def _digest(self, asset: RemoteAsset) -> str | None:
+        return asset.digest.removeprefix("sha256:").lower() if asset.digest else None
+
+    def remote(self, asset: RemoteAsset) -> ReleaseFile:
+        digest = self._digest(asset)
+        return ReleaseFile(asset.name, digest, partial(self._bytes, asset))
+
+    def local(self, file: LocalFile) -> ReleaseFile:
+        return ReleaseFile(file.name, file.sha256, file.path.read_bytes)
+
+    def _bytes(self, asset: RemoteAsset) -> bytes:
+        digest = self._digest(asset)
+        key = digest or f"asset:{asset.id}"
+        if key not in self._cache:
+            path = self._local.get(digest or "")
+            self._cache[key] = path.read_bytes() if path else self._read_remote(asset)
+        return self._cache[key]
+
+    def prefetch(self, assets: Sequence[RemoteAsset]) -> None:
+        """Download the signature files among ``assets`` not on disk, in parallel."""
+        todo = [
+            a
+            for a in assets
+            if is_claim_file(a.name)
+            and (self._digest(a) or "") not in self._local
+            and (self._digest(a) or f"asset:{a.id}") not in self._cache
+        ]
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(todo))) as pool:
+                list(pool.map(self._bytes, todo))
+
+
+def planned_release(
+    existing: Sequence[RemoteAsset], plan: Plan, reader: ReleaseReader
+) -> list[ReleaseFile]:
+    """The release as ``plan`` would leave it: the assets it keeps, and the files it uploads
+    (a replaced or repaired asset gives way to the local file of its name)."""
+    written = {item.file.name: item.file for item in plan.items if item.action != "skip"}
+    kept = [a for a in existing if a.name not in written and not a.broken]
+    reader.prefetch(kept)
+    return [*(reader.remote(a) for a in kept), *(reader.local(f) for f in written.values())]
+
+
+def require_consistent_plan(
+    existing: Sequence[RemoteAsset], plan: Plan, reader: ReleaseReader, *, tag: str
+) -> Consistency:
+    """Refuse, before any write, a plan that would leave the release inconsistent."""
+    report = check_consistency(planned_release(existing, plan, reader))
+    if not report.ok:
+        replaced = sorted(
+            i.file.name
+            for i in plan.items
+            if i.action in ("replace", "repair") and is_dist(i.file.name)
+        )
+        cause = f"replacing {', '.join(replaced)} " if replaced else "these files "
+        raise InconsistentReleaseError(
+            f"{cause}would leave release {tag} inconsistent: {'; '.join(report.problems)}",
+            fix=f"sign the new files (sign step) and include their signature files in `files` so "
+            f"they replace {', '.join(report.stale)} in the same run; or leave the release as it is",
+        )
+    return report
+
+
+def require_consistent_release(
+    assets: Sequence[RemoteAsset], reader: ReleaseReader, *, tag: str
+) -> Consistency:
+    """The post-condition: the release as GitHub holds it after the writes is consistent."""
+    reader.prefetch(assets)
+    report = check_consistency([reader.remote(a) for a in assets])
+    if not report.ok:
+        raise InconsistentReleaseError(
+            f"release {tag} is inconsistent after the upload: {'; '.join(report.problems)}",
+            fix="another job may have changed the release meanwhile: re-run this step (it "
+            "converges), and sign again the files whose signatures are named",
+        )
+    return report

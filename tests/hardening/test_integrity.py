@@ -18,6 +18,7 @@ from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import wheel_bytes
 from tests.harness import StepRun, assert_failed, run_step
 from tests.projects import commit_all, make_project, run_git, tag_head
+from tests.signed import signatures
 
 TOKEN = "ghs_integrity_write_token"
 
@@ -283,3 +284,52 @@ def test_non_canonical_tags_and_versions_spelled_alike_pass(tmp_path: Path) -> N
 )
 def test_diagnostics_never_double_a_period(message: str, expected: str) -> None:
     assert ReleaseActionsError(message, fix="rebuild").diagnostics() == expected
+
+
+# -- the release is always consistent --------------------------------------------------------
+@pytest.mark.parametrize("draft", [True, False], ids=["draft", "published"])
+def test_replacing_a_dist_without_its_signatures_is_refused_before_any_write(
+    github_standin: GitHubStandin,
+    shared_sigstore_standin: SigstoreStandin,
+    tmp_path: Path,
+    draft: bool,
+) -> None:
+    """Case 1 of #10: overwrite a signed wheel with other bytes and leave its bundle,
+    attestation and provenance behind -> refused, naming what must be signed again; with
+    the new signatures in the same run the release ends consistent."""
+    github = github_standin
+    wheel = "demo-1.2.3-py3-none-any.whl"
+    old, new = wheel_bytes(), wheel_bytes(payload=b"rebuilt = 1\n")
+    release = github.seed_release(tag_name="v1.2.3", draft=draft)
+    for name, data in {
+        wheel: old,
+        **signatures(shared_sigstore_standin, {wheel: old}, tmp_path),
+    }.items():
+        github.seed_asset(release.id, name=name, data=data)
+    ws = tmp_path / "ws"
+    (ws / "dist").mkdir(parents=True)
+    (ws / "dist" / wheel).write_bytes(new)
+    step = "draft-release" if draft else "add-wheels-to-release"
+    inputs = {"token": github.token, "tag": "v1.2.3", "files": "dist/*", "overwrite": "true",
+              "overwrite-published": "true"}  # fmt: skip
+    if draft:
+        del inputs["overwrite-published"]
+    alone = run_step(step, inputs, workspace=ws, tmp=tmp_path, extra_env=github.environ())
+    assert_failed(
+        alone,
+        f"replacing {wheel} would leave release v1.2.3 inconsistent",
+        f"{wheel}.sigstore.json signs {wheel} with sha256",
+        f"{wheel}.publish.attestation",
+        "demo-1.2.3.intoto.jsonl",
+        "sign the new files",
+    )
+    assert github.mutating_requests() == []
+
+    for name, data in signatures(shared_sigstore_standin, {wheel: new}, tmp_path).items():
+        (ws / "dist" / name).write_bytes(data)
+    together = run_step(step, inputs, workspace=ws, tmp=tmp_path, extra_env=github.environ())
+    assert together.exit_code == 0, together.stdout
+    assert "✅ **consistent**" in together.summary
+    assert "the release as GitHub holds it now" in together.summary
+    by_name = {a.name: a for a in github.assets(release.id)}
+    assert by_name[wheel].read_bytes() == new

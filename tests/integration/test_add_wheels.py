@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.integration.test_draft_release import (
     SDIST,
@@ -22,6 +23,7 @@ from tests.integration.test_draft_release import (
     stored,
     workspace,
 )
+from tests.signed import signatures
 
 STEP = "add-wheels-to-release"
 CP313 = "demo-1.2.3-cp313-cp313-manylinux_2_28_x86_64.whl"
@@ -44,21 +46,24 @@ def published(gh: GitHubStandin, *, immutable: bool = False) -> int:
 
 
 def test_published_release_gets_the_new_wheels_and_keeps_its_state(
-    github: GitHubStandin, tmp_path: Path
+    github: GitHubStandin, shared_sigstore_standin: SigstoreStandin, tmp_path: Path
 ) -> None:
     release_id = published(github)
     before = github.release(release_id)
     latest_before = github.state.latest_release_id
+    wheel = dist_bytes(CP313, payload=b"new = 1\n")
     files = {
-        CP313: dist_bytes(CP313, payload=b"new = 1\n"),
-        f"{CP313}.sigstore.json": b"{}",
-        "cp313.intoto.jsonl": b"{}",
-    }
+        CP313: wheel,
+        **signatures(shared_sigstore_standin, {CP313: wheel}, tmp_path, label="cp313",
+                     attestations=False),
+    }  # fmt: skip
+    assert set(files) == {CP313, f"{CP313}.sigstore.json", "demo-1.2.3-cp313.intoto.jsonl"}
     ws = workspace(tmp_path, files)
     result = run(github, ws, tmp_path, STEP, files="dist/*")
     assert result.exit_code == 0, result.stdout
     assert result.outputs["release-id"] == str(release_id)
     assert (result.outputs["uploaded"], result.outputs["skipped"]) == ("3", "0")
+    assert "✅ **consistent**" in result.summary
     assert {a["action"] for a in assets_out(result)} == {"uploaded"}
     assert stored(github, release_id) == {
         SDIST: sha(THE_SDIST),
@@ -133,9 +138,12 @@ def test_files_not_of_the_release_are_refused(
     assert github.mutating_requests() == []
 
 
-def test_bundle_of_an_attached_dist_is_accepted(github: GitHubStandin, tmp_path: Path) -> None:
+def test_bundle_of_an_attached_dist_is_accepted(
+    github: GitHubStandin, shared_sigstore_standin: SigstoreStandin, tmp_path: Path
+) -> None:
     release_id = published(github)
-    ws = workspace(tmp_path, {f"{WHEEL}.publish.attestation": b"{}"})
+    sigs = signatures(shared_sigstore_standin, {WHEEL: THE_WHEEL}, tmp_path)
+    ws = workspace(tmp_path, {f"{WHEEL}.publish.attestation": sigs[f"{WHEEL}.publish.attestation"]})
     result = run(github, ws, tmp_path, STEP, files="dist/*")
     assert result.exit_code == 0, result.stdout
     assert f"{WHEEL}.publish.attestation" in stored(github, release_id)
@@ -147,7 +155,13 @@ def test_differing_content_refused_then_replaced(github: GitHubStandin, tmp_path
     ws = workspace(tmp_path, {WHEEL: rebuilt})
     assert_failed(run(github, ws, tmp_path, STEP, files="dist/*"), "1 file(s) differ", step=STEP)
     assert github.mutating_requests() == []
-    replaced = run(github, ws, tmp_path, STEP, files="dist/*", overwrite="true")
+    published_too = run(github, ws, tmp_path, STEP, files="dist/*", overwrite="true")
+    assert_failed(published_too, "is published", "overwrite-published: true", step=STEP)
+    assert github.mutating_requests() == []
+    replaced = run(
+        github, ws, tmp_path, STEP, files="dist/*", overwrite="true",
+        **{"overwrite-published": "true"},
+    )  # fmt: skip
     assert replaced.exit_code == 0, replaced.stdout
     assert stored(github, release_id)[WHEEL] == sha(rebuilt)
 

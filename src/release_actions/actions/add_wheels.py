@@ -34,8 +34,15 @@ from release_actions.actions.common import (
     TAG_PREFIX_INPUT,
     TOKEN_INPUT,
     assets_table,
+    consistency_section,
     github_target,
     version_of_tag,
+)
+from release_actions.consistency import (
+    Consistency,
+    ReleaseReader,
+    require_consistent_plan,
+    require_consistent_release,
 )
 from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
 from release_actions.dists import DistFile
@@ -66,6 +73,13 @@ INPUTS = (
         required=True,
     ),
     OVERWRITE_INPUT,
+    InputSpec(
+        "overwrite-published",
+        "Allow `overwrite` to replace assets of a release that is already published (anyone "
+        "may have downloaded them); each replaced dist's signature files must come along.",
+        default="false",
+        kind="boolean",
+    ),
     CONCURRENCY_INPUT,
     DRY_RUN_INPUT,
 )
@@ -91,6 +105,7 @@ class AddWheelsInputs:
     files: tuple[Path, ...]
     tag_prefix: str = "v"
     overwrite: bool = False
+    overwrite_published: bool = False
     concurrency: int = DEFAULT_CONCURRENCY
     dry_run: bool = False
 
@@ -104,6 +119,8 @@ class AddWheelsOutputs:
     assets: tuple[AssetResult, ...]
     project: str | None
     dry_run: bool = False
+    #: The release-consistency post-condition (in a dry run: as the plan would leave it).
+    consistency: Consistency | None = None
 
     @property
     def uploaded(self) -> int:
@@ -198,6 +215,17 @@ def run(
         existing = session.assets(release, compare=files)
         project = check_belongs(files, existing, version=version, tag=inputs.tag)
         plan = plan_uploads(files, existing, overwrite=inputs.overwrite)
+        replaced = [i.file.name for i in plan.items if i.action == "replace"]
+        if replaced and not release.draft and not inputs.overwrite_published:
+            raise ReleaseStateError(
+                f"release {inputs.tag} is published, and {len(replaced)} of its assets would be "
+                f"replaced with other bytes: {', '.join(replaced)}",
+                fix="anyone may have downloaded the published files: publish the change as a "
+                "new release (a post-release such as 1.2.3.post1); to replace them anyway, set "
+                "`overwrite-published: true` as well as `overwrite: true`",
+            )
+        reader = ReleaseReader(files, session.read)
+        consistency = require_consistent_plan(existing, plan, reader, tag=inputs.tag)
         state = "draft" if release.draft else "published release"
         log(f"{'would add' if inputs.dry_run else 'adding'} to {state} {release.id} ({inputs.tag})")
         for line in plan.describe():
@@ -205,8 +233,8 @@ def run(
         if release.immutable and plan.writes:
             raise ReleaseStateError(
                 f"release {inputs.tag} is immutable: GitHub refuses to change its assets "
-                f"(\"Cannot upload assets to an immutable release.\"; \"Cannot delete asset "
-                f"from an immutable release\"), and {plan.writes} file(s) would need an upload",
+                f'("Cannot upload assets to an immutable release."; "Cannot delete asset '
+                f'from an immutable release"), and {plan.writes} file(s) would need an upload',
                 fix="immutable releases cannot change; publish the files in a new release "
                 "(a post-release such as 1.2.3.post1)",
             )
@@ -216,6 +244,10 @@ def run(
             results = session.upload(
                 release, plan, concurrency=inputs.concurrency, overwrite=inputs.overwrite
             )
+            if plan.writes:
+                consistency = require_consistent_release(
+                    session.assets(release), reader, tag=inputs.tag
+                )
         return AddWheelsOutputs(
             tag=inputs.tag,
             release_id=release.id,
@@ -224,6 +256,7 @@ def run(
             assets=tuple(results),
             project=project,
             dry_run=inputs.dry_run,
+            consistency=consistency,
         )
 
 
@@ -236,6 +269,7 @@ def main(ctx: Context) -> StepResult:
         files=ctx.files(),
         tag_prefix=inputs.raw["tag-prefix"].strip(),
         overwrite=inputs.boolean("overwrite"),
+        overwrite_published=inputs.boolean("overwrite-published"),
         concurrency=inputs.integer("concurrency"),
         dry_run=inputs.boolean("dry-run"),
     )
@@ -263,7 +297,16 @@ def summary(out: AddWheelsOutputs) -> str:
             f"[{out.tag}]({out.html_url}) ({kind}, id {out.release_id}): "
             f"{out.uploaded} uploaded, {out.skipped} already there."
         )
-    return "\n".join(["### ✅ add-wheels-to-release", "", head, "", *assets_table(out.assets)])
+    return "\n".join(
+        [
+            "### ✅ add-wheels-to-release",
+            "",
+            head,
+            "",
+            *consistency_section(out.consistency, dry_run=out.dry_run),
+            *assets_table(out.assets),
+        ]
+    )
 
 
 STEP = Step(

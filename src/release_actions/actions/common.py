@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from packaging.version import InvalidVersion, Version
 
+from release_actions.consistency import Consistency
 from release_actions.contract import Context, InputSpec
 from release_actions.github.client import GitHubTarget
 from release_actions.github.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, AssetResult
@@ -87,3 +88,19 @@ def assets_table(assets: Sequence[AssetResult]) -> list[str]:
             "</details>",
         ]
     return rows
+
+
+def consistency_section(report: Consistency | None, *, dry_run: bool) -> list[str]:
+    """The summary's headline: the release-consistency post-condition, and each dist's
+    coverage (folded away beyond 20 dists)."""
+    if report is None:
+        return []
+    when = "as the plan would leave it" if dry_run else "the release as GitHub holds it now"
+    table = report.table()
+    if len(report.dists) > 20:
+        table = ["<details><summary>Coverage of each dist</summary>", "", *table, "", "</details>"]
+    return (
+        [f"{report.headline()} — {when}.", "", *table, ""]
+        if table
+        else [f"{report.headline()}.", ""]
+    )

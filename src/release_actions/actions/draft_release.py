@@ -36,10 +36,17 @@ from release_actions.actions.common import (
     TAG_PREFIX_INPUT,
     TOKEN_INPUT,
     assets_table,
+    consistency_section,
     github_target,
     version_of_tag,
 )
 from release_actions.build.git import Git
+from release_actions.consistency import (
+    Consistency,
+    ReleaseReader,
+    require_consistent_plan,
+    require_consistent_release,
+)
 from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
 from release_actions.dists import DistFile
 from release_actions.errors import InputError, ReleaseStateError, TagError
@@ -143,6 +150,8 @@ class DraftReleaseOutputs:
     notes_source: str
     dry_run: bool = False
     plan: tuple[str, ...] = field(default=())
+    #: The release-consistency post-condition (in a dry run: as the plan would leave it).
+    consistency: Consistency | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,8 @@ def run(
         draft = the_draft(session.find(inputs.tag))
         existing = session.assets(draft, compare=files) if draft is not None else []
         plan = plan_uploads(files, existing, overwrite=inputs.overwrite)
+        reader = ReleaseReader(files, session.read)
+        consistency = require_consistent_plan(existing, plan, reader, tag=inputs.tag)
         commitish = inputs.target_commitish
         if draft is None and commitish is None:
             commitish = _local_tag_commit(inputs.workspace, inputs.tag) or session.tag_commit(
@@ -266,6 +277,7 @@ def run(
                 notes_source=notes.source if draft is None else "the existing draft's",
                 dry_run=True,
                 plan=tuple(plan.describe()),
+                consistency=consistency,
             )
         created = draft is None
         if draft is None:
@@ -286,6 +298,8 @@ def run(
         results = session.upload(
             draft, plan, concurrency=inputs.concurrency, overwrite=inputs.overwrite
         )
+        if plan.writes:
+            consistency = require_consistent_release(session.assets(draft), reader, tag=inputs.tag)
         return DraftReleaseOutputs(
             tag=inputs.tag,
             release_id=draft.id,
@@ -296,6 +310,7 @@ def run(
             prerelease=draft.prerelease,
             notes_source=notes.source if created else "the existing draft's",
             plan=tuple(plan.describe()),
+            consistency=consistency,
         )
 
 
@@ -374,6 +389,7 @@ def summary(out: DraftReleaseOutputs) -> str:
             head,
             f"It is a {kind}; notes: {out.notes_source}.",
             "",
+            *consistency_section(out.consistency, dry_run=out.dry_run),
             *assets_table(out.assets),
         ]
     )
