@@ -35,6 +35,8 @@ from tests.hardening.corpus import (
 from tests.harness import assert_failed, run_step
 
 DR = "draft-release"
+PR = "publish-release"
+PP = "publish-pypi"
 AW = "add-wheels-to-release"
 
 
@@ -319,6 +321,81 @@ CASES: list[Case] = [
         ("..-1.2.3-py3-none-any.whl spells its name", "normalised"),
         files={"..-1.2.3-py3-none-any.whl": dist_bytes("..-1.2.3-py3-none-any.whl")},
         hook=draft_release,
+    ),
+    # -- publish-release --------------------------------------------------------------------------
+    Case(PR, "no-release", {}, ("no release (draft or published)", "draft-release")),
+    Case(PR, "make-latest-maybe", {"make-latest": "maybe"}, ("'make-latest' is 'maybe'",)),
+    Case(PR, "verify-not-boolean", {"verify": "yes"}, ("'verify' is 'yes'", "not a boolean")),
+    Case(PR, "two-drafts", {}, ("2 draft releases",), hook=two_drafts),
+    Case(
+        PR,
+        "unsigned-draft",
+        {"verify": "true"},
+        ("has no Sigstore bundle on the release",),
+        hook=draft_release,
+        env={"GITHUB_REPOSITORY": "octo-org/demo"},
+    ),
+    Case(
+        PR,
+        "read-only-token",
+        {},
+        ("no release (draft or published)",),
+        hook=draft_release,
+        token="read",
+    ),
+    # -- publish-pypi -------------------------------------------------------------------------------
+    Case(
+        PP, "repository-url-ftp", {"repository-url": "ftp://example.org/"}, ("not an http(s) URL",)
+    ),
+    Case(
+        PP,
+        "repository-url-plain-http",
+        {"repository-url": "http://pypi.example.org/legacy/"},
+        ("plain HTTP", "clear text"),
+    ),
+    Case(
+        PP,
+        "credentials-in-url",
+        {"repository-url": "https://user:pw@pypi.example.org/legacy/"},
+        ("carries credentials",),
+    ),
+    Case(
+        PP,
+        "token-with-attestations",
+        {"token": "pypi-fake", "attestations": "true"},
+        ("only from trusted", "attestations: false"),
+    ),
+    Case(
+        PP,
+        "no-oidc-token",
+        {},
+        ("no OIDC token", "id-token: write"),
+        env={"GITHUB_ACTIONS": "true"},
+    ),
+    Case(
+        PP,
+        "linux-wheel",
+        {"token": "pypi-fake"},
+        ("linux_x86_64, which PyPI refuses",),
+        files={
+            "demo-1.2.3-cp311-cp311-linux_x86_64.whl": wheel_bytes(
+                tags=("cp311-cp311-linux_x86_64",)
+            )
+        },
+    ),
+    Case(
+        PP,
+        "mixed-versions",
+        {"token": "pypi-fake"},
+        ("2 projects or versions",),
+        files={WHEEL: wheel_bytes(), "demo-1.2.4.tar.gz": sdist_bytes(version="1.2.4")},
+    ),
+    Case(
+        PP,
+        "files-match-nothing",
+        {"files": "dist/*.whl", "token": "pypi-fake"},
+        ("matches no file",),
+        files={SDIST: sdist_bytes()},
     ),
     Case(
         AW,

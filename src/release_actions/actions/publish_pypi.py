@@ -374,6 +374,9 @@ def main(ctx: Context) -> StepResult:
         skip_existing=inputs.boolean("skip-existing"),
         dry_run=inputs.boolean("dry-run"),
     )
+    # Every input is checked before the job's credentials are looked at.
+    RepositoryUrl.parse(parsed.repository_url).index_url(parsed.index_url)
+    dists_to_publish(parsed.files)
     credentials = credentials_of(ctx, token)
     if token and attestations:
         ctx.runner.info(
