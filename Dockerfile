@@ -49,9 +49,11 @@ COPY README.md ./
 COPY src ./src
 # Declared here, not above, so a new commit time leaves the dependency layers cached.
 ARG SOURCE_DATE_EPOCH
-# Then this package, as a wheel (not editable), compiled the same way.
-RUN /opt/uv/bin/uv sync --locked --no-dev --no-editable --no-install-package uv \
-      --python python3 --quiet \
+# Then this package, as a wheel, compiled the same way. The base's pip installs it: uv
+# would record the wheel file's change time in the installed metadata (uv_cache.json).
+RUN /opt/uv/bin/uv build --wheel --out-dir /tmp/wheel --python python3 --quiet \
+ && python3 -m pip --python /opt/release-actions/bin/python install --quiet --no-deps \
+      --no-compile /tmp/wheel/*.whl \
  && /opt/release-actions/bin/python -m compileall -q -j0 --invalidation-mode unchecked-hash \
       /opt/release-actions/lib/python3*/site-packages/release_actions \
  && /opt/release-actions/bin/release-actions --version

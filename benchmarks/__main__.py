@@ -7,38 +7,11 @@ smaller inputs (for a smoke run; the targets are judged on the full sizes).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import shutil
-import subprocess
 import sys
 
-from benchmarks import build, sign, startup, upload
+from benchmarks import build, image, sign, startup, upload
 from benchmarks.common import Figure, print_table
-
-IMAGE_TARGET_MB = 150.0
-
-
-def image_size(image: str) -> list[Figure]:
-    """The action image's size, when podman has it (``scripts/container build``)."""
-    if shutil.which("podman") is None:
-        return []
-    proc = subprocess.run(
-        ["podman", "image", "inspect", image], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        return []
-    size_mb = json.loads(proc.stdout)[0]["Size"] / 1e6
-    return [
-        Figure(
-            "image size (MB)",
-            size_mb,
-            "M",
-            f"<= {IMAGE_TARGET_MB:g} MB",
-            size_mb <= IMAGE_TARGET_MB,
-            note=image,
-        )
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     figures += upload.measure(count=40 if args.quick else 200, with_rss=not args.quick)
     figures += sign.measure(count=40 if args.quick else 200)
     figures += build.measure()
-    figures += image_size(args.image)
+    figures += image.measure(image=args.image, rebuild=not args.quick)
     print_table(figures)
     return 0 if all(f.met for f in figures) else 1
 

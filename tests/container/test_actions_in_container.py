@@ -311,6 +311,15 @@ def _publish_pypi_check(chain: Chain, run: StepRun) -> None:
     assert PYPI_TOKEN not in run.stdout.replace(f"::add-mask::{PYPI_TOKEN}", "")
 
 
+def _publish_release_check(chain: Chain, run: StepRun) -> None:
+    # A dry run: every check (bundles verified for the identity) and no write.
+    (release,) = chain.github.releases_for_tag(TAG)
+    assert release.draft
+    assert run.outputs["release-id"] == str(release.id)
+    assert run.outputs.get("published", "false") == "false"
+    chain.github.assert_no_violations()
+
+
 def _release_check(chain: Chain, run: StepRun) -> None:
     assert run.outputs["version"] == "1.2.3"
     assert "example_pkg-1.2.3.tar.gz" in run.outputs["dists"]
@@ -348,6 +357,16 @@ RECIPES: dict[str, Recipe] = {
         _draft_check,
     ),
     "add-wheels-to-release": Recipe(("draft-release",), _new_wheels, _add_wheels_check),
+    # Dry run: publishing would leave the other recipes no draft to work on.
+    "publish-release": Recipe(
+        ("draft-release",),
+        lambda c: {
+            "tag": TAG,
+            "trust-config": ".sigstore/trust_config.json",
+            "dry-run": "true",
+        },
+        _publish_release_check,
+    ),
     # An index that takes API tokens: attestations travel only with trusted publishing.
     "publish-pypi": Recipe(
         (),
