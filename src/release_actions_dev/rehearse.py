@@ -32,6 +32,7 @@ from release_actions.build.project import Project
 from release_actions.errors import ProjectError, ReleaseActionsError
 from release_actions_dev.runner import StepRun, run_step, run_step_elsewhere, someone_elses_environ
 from release_actions_dev.standins.github import GitHubStandin
+from release_actions_dev.standins.pypi.testing import pypi_for
 from release_actions_dev.standins.sigstore import GITHUB_ISSUER, SigstoreStandin
 
 
@@ -118,6 +119,7 @@ class Rehearsal:
     event: dict[str, object]
     console: Any
     trust_config: str
+    pypi_url: str
     runs: list[StepRun] = field(default_factory=list)
 
     def step(self, name: str, inputs: Mapping[str, str], label: str = "") -> StepRun:
@@ -181,10 +183,14 @@ def rehearse(
 ) -> int:
     """Run the chain against in-process stand-ins; print the summaries and a final report.
 
-    The chain: verify-tag → build-dists (twice, hashes compared) → sign the sdist →
-    draft-release with the sdist, its bundle and provenance → sign the wheel (a later
-    batch, labelled provenance) → add-wheels-to-release → verify what the release holds.
-    The built and signed files end up in ``output``; ``keep`` keeps the whole work folder.
+    The chain: verify-tag → build-dists (twice: here, and as someone else; hashes
+    compared) → sign the sdist → draft-release with the sdist and its signatures → sign
+    the wheel (a later batch, labelled provenance) → add-wheels-to-release →
+    publish-release (every dist verified, the release consistent) → publish-pypi (trusted
+    publishing with attestations, to a real pypiserver behind the PyPI stand-in; the sdist,
+    then the wheels) → the final state of both, and verify what the release holds as a
+    downstream user would. The built and signed files end up in ``output``; ``keep`` keeps
+    the whole work folder.
     """
 
     console = Console(file=out) if out is not None else Console()
@@ -200,6 +206,7 @@ def rehearse(
         with (
             GitHubStandin(owner=owner, repo=repo, token=REHEARSAL_TOKEN) as github,
             SigstoreStandin(issuer_url=GITHUB_ISSUER, directory=workdir / "sigstore") as sigstore,
+            pypi_for(sigstore, projects=(_project_name(clone),)) as pypi,
         ):
             environ = {
                 **github.environ(),
@@ -221,10 +228,11 @@ def rehearse(
                 event,
                 console,
                 str(sigstore.trust_config_path),
+                pypi.upload_url,
             )
             code = _chain(run, workdir)
             if code == 0:
-                _report(run, github, console, time.perf_counter() - started)
+                _report(run, github, pypi, console, time.perf_counter() - started)
                 if output is not None:
                     _collect(clone, output)
                     console.print(f"Built, signed and downloaded files are in {output}")
@@ -279,23 +287,56 @@ def _chain(run: Rehearsal, workdir: Path) -> int:
         "add-wheels-to-release",
         {**token, "tag": run.tag, "files": "dist/*.whl\nsignatures-wheels/*"},
     )
+    run.step(
+        "publish-release",
+        {
+            **token,
+            "tag": run.tag,
+            "repository": "/".join(REHEARSAL_REPOSITORY),
+            "ref": f"refs/tags/{run.tag}",
+            "trust-config": run.trust_config,
+        },
+    )
+    for dists, folder in (("dist/*.tar.gz", "signatures"), ("dist/*.whl", "signatures-wheels")):
+        run.step(
+            "publish-pypi",
+            {"files": dists, "repository-url": run.pypi_url, "attestations-dir": folder},
+            f" ({dists}, trusted publishing, attestations from {folder}/)",
+        )
     return 0
 
 
-def _report(run: Rehearsal, github: Any, console: Any, seconds: float) -> None:
-    """The release as the stand-in holds it, then verify it as a downstream user would."""
+def _project_name(clone: Path) -> str:
+    """The project's name as pyproject.toml says it (for the PyPI stand-in's publisher)."""
+    return Project.load(clone).static_name or "example"
+
+
+def _report(run: Rehearsal, github: Any, pypi: Any, console: Any, seconds: float) -> None:
+    """The release and the index as the stand-ins hold them, then verify the release as a
+    downstream user would."""
 
     downloaded = run.clone / "downloaded"
     downloaded.mkdir()
     releases = github.releases_for_tag(run.tag)
     release = releases[0]
-    assets = Table(title=f"Draft release {run.tag} on the GitHub stand-in (id {release.id})")
+    state = "draft" if release.draft else "published"
+    latest = github.state.latest_release_id == release.id
+    assets = Table(
+        title=f"Release {run.tag} on the GitHub stand-in (id {release.id}): {state}"
+        f"{', latest' if latest else ''}{', pre-release' if release.prerelease else ''}"
+    )
     for column in ("asset", "size", "digest", "state"):
         assets.add_column(column, justify="right" if column == "size" else "left")
     for asset in github.assets(release.id):
         assets.add_row(asset.name, f"{asset.size:,}", asset.digest, asset.state)
         shutil.copyfile(asset.path, downloaded / asset.name)
     console.print(assets)
+    index = Table(title=f"The index behind the PyPI stand-in ({pypi.simple_url})")
+    for column in ("file", "sha256"):
+        index.add_column(column)
+    for filename, sha256 in pypi.stored().items():
+        index.add_row(filename, sha256)
+    console.print(index)
     name = next(downloaded.glob("*.tar.gz")).name.split("-")[0]
     for dist, provenance in (
         ("*.tar.gz", "*[0-9].intoto.jsonl"),

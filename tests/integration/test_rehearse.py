@@ -19,8 +19,18 @@ def test_bundled_example_end_to_end(tmp_path: Path) -> None:
     code = rehearse(bundled_example(), tag=None, output=tmp_path / "out", out=out)
     text = out.getvalue()
     assert code == 0, text
-    for step in ("verify-tag", "build-dists", "sign", "draft-release", "add-wheels-to-release"):
+    for step in (
+        "verify-tag",
+        "build-dists",
+        "sign",
+        "draft-release",
+        "add-wheels-to-release",
+        "publish-release",
+        "publish-pypi",
+    ):
         assert f"✓ {step}" in text
+    assert "published, latest" in text  # the release, as the GitHub stand-in holds it
+    assert "hello_release-1.0.0-py3-none-any.whl │" in text  # on the index, too
     assert "the rebuild by someone else is byte-identical" in text
     assert "Rehearsal passed" in text
     downloaded = sorted(p.name for p in (tmp_path / "out" / "downloaded").iterdir())
