@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from release_actions_dev.standins.github import GitHubStandin, github_standin_fixture
+from release_actions_dev.standins.pypi.testing import API_TOKEN, attest, pypi_for
 from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes
 from tests.hardening.corpus import BRANCH_EVENT, TAG, make_workspace, seed_tag
@@ -155,3 +156,53 @@ def test_build_dists_and_release(
         assert result.exit_code == code, result.stdout
         assert_no_leak(result, [tmp_path], CANARY, jwt)
     assert len(canary_github.releases()) == 1
+
+
+def test_publish_release(canary_github: GitHubStandin, tmp_path: Path) -> None:
+    gh = canary_github
+    ws = make_workspace(tmp_path)
+    env = gh.environ()
+    draft = _run("draft-release", {"tag": TAG, "files": "dist/*", "target-commitish": "main"},
+                 ws, tmp_path, env)  # fmt: skip
+    assert draft.exit_code == 0, draft.stdout
+    runs = [
+        (1, _run("publish-release", {"tag": "v9.9.9", "offline": "true"}, ws, tmp_path, env)),
+        (0, _run("publish-release", {"tag": TAG, "verify": "false"}, ws, tmp_path, env)),
+        (0, _run("publish-release", {"tag": TAG, "verify": "false", "token": CANARY}, ws, tmp_path, env)),
+    ]  # fmt: skip
+    for code, result in runs:
+        assert result.exit_code == code, result.stdout
+        assert_no_leak(result, [tmp_path], CANARY)
+
+
+def test_publish_pypi(github_issuer_standin: SigstoreStandin, tmp_path: Path) -> None:
+    """The API token, the job's OIDC token and the minted upload token never show."""
+    ws = make_workspace(tmp_path)
+    attest(github_issuer_standin, sorted((ws / "dist").iterdir()), ws / "signatures")
+    with pypi_for(github_issuer_standin) as pypi:
+        ambient = github_issuer_standin.ambient_env()
+        trusted = _run("publish-pypi", {"repository-url": pypi.upload_url}, ws, tmp_path, ambient)
+        minted = pypi.minted_tokens
+        token = _run(
+            "publish-pypi",
+            {"repository-url": pypi.upload_url, "token": API_TOKEN, "attestations": "false"},
+            ws,
+            tmp_path,
+        )
+        refused = _run(
+            "publish-pypi",
+            {"repository-url": pypi.upload_url, "token": "pypi-AgEIcHlwaS5vcmcnot-a-token-it-knows", "attestations": "false",
+             "skip-existing": "false"},
+            ws,
+            tmp_path,
+        )  # fmt: skip
+    assert (trusted.exit_code, token.exit_code, refused.exit_code) == (0, 0, 1), (
+        trusted.stdout + token.stdout + refused.stdout
+    )
+    assert minted, "trusted publishing minted an upload token"
+    for result in (trusted, token, refused):
+        assert_no_leak(result, [tmp_path], API_TOKEN, *minted)
+        # The job's OIDC token (a JWT: "eyJ…") only ever in an ::add-mask:: line.
+        shown = [ln for ln in result.stdout.splitlines() if "eyJ" in ln]
+        assert all(ln.startswith("::add-mask::") for ln in shown), shown
+        assert "eyJ" not in result.summary
