@@ -206,7 +206,9 @@ def _check_dist_versions(paths: Sequence[Path], version: Version | None, tag: st
     if wrong:
         raise TagError(
             f"tag {tag} names version {version} but these files are another version: {', '.join(wrong)}",
-            fix="build the tagged commit (verify-tag, then build-dists), or correct `files`",
+            fix="leftovers of an earlier build are the usual cause: empty the output folder "
+            "before building (build-dists' `clean-outdir: true`) or narrow `files`; otherwise "
+            "build the tagged commit (verify-tag, then build-dists)",
         )
 
 

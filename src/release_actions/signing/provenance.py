@@ -167,7 +167,9 @@ def provenance_name(files: Sequence[Path], *, label: str | None = None) -> str:
         raise InputError(
             f"the dists are of more than one project or version ({listed}), so one provenance "
             "file cannot be named for them",
-            fix="sign each project's dists in its own step",
+            fix="leftovers of an earlier build are the usual cause: empty the output folder "
+            "before building (build-dists' `clean-outdir: true`) or narrow `files` to one "
+            "release's dists; for a monorepo, sign each project's dists in its own step",
         )
     name, version = found.pop()
     stem = f"{name.replace('-', '_')}-{version}"
