@@ -19,7 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- reference:start -->", "<!-- reference:end -->"
 
 #: The order of the chain, then the root action.
-ORDER = ["verify-tag", "build-dists", "sign", "draft-release", "add-wheels-to-release", "verify"]
+ORDER = [
+    "verify-tag",
+    "build-dists",
+    "sign",
+    "draft-release",
+    "add-wheels-to-release",
+    "publish-release",
+    "publish-pypi",
+    "verify",
+]
 
 #: Token permissions each action needs in the calling job (beyond actions/checkout's read).
 PERMISSIONS = {
@@ -28,6 +37,8 @@ PERMISSIONS = {
     "sign": "`id-token: write` (the ambient OIDC token Sigstore certifies)",
     "draft-release": "`contents: write` (create the draft, upload assets)",
     "add-wheels-to-release": "`contents: write` (upload assets)",
+    "publish-release": "`contents: write` (publish the draft)",
+    "publish-pypi": "`id-token: write` for trusted publishing (none with an API token `token`)",
     "verify": "none (it reads files and bundles; `offline: true` needs no network either)",
     "release": "`contents: write` and `id-token: write`",
 }
