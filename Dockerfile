@@ -13,8 +13,9 @@
 #   without perl (only perl scripts no step runs need it) and without the network and server
 #   helpers (http, daemon, imap-send, shell, scalar); no apt lists or caches;
 # * one virtual environment holding exactly what uv.lock pins (runtime dependencies only,
-#   hashes checked) and this package's wheel, no pip, every module compiled ahead of time
-#   to unchecked-hash bytecode (reproducible, and no step compiles anything at start).
+#   hashes checked; all but uv, see below) and this package's wheel, no pip, every module
+#   compiled ahead of time to unchecked-hash bytecode (reproducible, and no step compiles
+#   anything at start).
 #
 # Reproducible: the same inputs give the same files (the wheel and the bytecode carry no
 # build time; SOURCE_DATE_EPOCH fixes what honours it). Builders that also clamp layer
@@ -71,7 +72,8 @@ ENV PYTHONUNBUFFERED=1
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -qq --yes --no-install-recommends git \
       >/dev/null \
- && dpkg --purge --force-depends perl perl-modules-5.36 libperl5.36 liberror-perl >/dev/null \
+ && dpkg --purge --force-depends $(dpkg-query --show --showformat '${Package}\n' \
+      perl 'perl-modules-*' 'libperl5*' liberror-perl) >/dev/null \
  && cd /usr/lib/git-core \
  && rm -rf git-add--interactive git-daemon git-http-backend git-http-fetch git-http-push \
       git-imap-send git-instaweb git-remote-ftp git-remote-ftps git-remote-http \
