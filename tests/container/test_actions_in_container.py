@@ -489,7 +489,7 @@ sys.exit(1 if missing or set(kinds) != {1} or len(sources) < 500 else 0)
 """
 
 
-def test_image_holds_lean_git_unchecked_bytecode_and_no_pip(image: str) -> None:
+def test_image_holds_lean_git_unchecked_bytecode_and_no_pip_of_its_own(image: str) -> None:
     script = (
         "set -e; git --version; release-actions --version"
         # Debian's git without perl and without the helpers no step runs.
@@ -498,9 +498,12 @@ def test_image_holds_lean_git_unchecked_bytecode_and_no_pip(image: str) -> None:
         "   test ! -e /usr/lib/git-core/$helper; done"
         # No apt lists or caches left in the git layer.
         '; test -z "$(ls /var/lib/apt/lists)" && ! ls /var/cache/apt/*.bin 2>/dev/null'
-        # Bytecode for everything, unchecked-hash; no pip and no uv in the environment.
+        # Bytecode for everything, unchecked-hash; no pip and no uv of its own in the
+        # environment: the pip build-dists makes build environments with is the base's.
         '; python3 -c "$BYTECODE_CHECK"'
-        "; ! /opt/release-actions/bin/python -c 'import pip' 2>/dev/null"
+        "; test -z \"$(find /opt/release-actions -name 'pip' -path '*site-packages*')\""
+        "; /opt/release-actions/bin/python -c 'import pip, sys; "
+        'sys.exit(pip.__file__.startswith("/opt/release-actions"))\''
         "; test ! -e /opt/release-actions/bin/uv"
         # Starting steps compiles nothing (no bytecode file is written).
         "; touch /tmp/mark; for step in verify-tag sign draft-release; do"
