@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
-import stamina
 from github.GithubException import GithubException
 
 from release_actions.errors import ReleaseActionsError
+from release_actions.retrying import Backoff, retrying
 
 T = TypeVar("T")
 
@@ -171,19 +171,13 @@ class RetryPolicy:
 
     def call(self, request: Callable[[], T], *, what: str) -> T:
         """``request()``, retried by this policy; the last failure is raised."""
-        for attempt in stamina.retry_context(
-            on=self.decide,
+        backoff = Backoff(
             attempts=self.attempts,
-            timeout=None,
             wait_initial=WAIT_INITIAL,
             wait_max=WAIT_MAX,
             wait_jitter=WAIT_JITTER,
-        ):
-            with attempt:
-                if attempt.num > 1:
-                    self.log(f"{what}: attempt {attempt.num} of {self.attempts}")
-                return request()
-        raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+        )
+        return retrying(request, on=self.decide, backoff=backoff, what=what, log=self.log)
 
     def write(self, request: Callable[[], T], *, what: str) -> T:
         """A write: through the gate, then :meth:`call`. Only for idempotent writes

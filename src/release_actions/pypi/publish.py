@@ -26,21 +26,13 @@ from pathlib import Path
 from typing import Literal
 
 import requests
-import stamina
 
 from release_actions.dists import DistFile
 from release_actions.pypi.errors import FileConflictError, UploadRefusedError
 from release_actions.pypi.index import IndexReader, ProjectFiles
-from release_actions.pypi.retry import (
-    ATTEMPTS,
-    TIMEOUT,
-    WAIT_INITIAL,
-    WAIT_JITTER,
-    WAIT_MAX,
-    describe,
-    is_transient,
-)
-from release_actions.pypi.upload import upload_file
+from release_actions.pypi.retry import BACKOFF, describe, is_transient
+from release_actions.pypi.upload import Outcome, upload_file
+from release_actions.retrying import retrying as retry_loop
 
 PlannedAction = Literal["upload", "skip"]
 Done = Literal["uploaded", "skipped"]
@@ -146,28 +138,26 @@ def _upload_one(
     log: Callable[[str], None],
 ) -> Done:
     dist = item.dist
+    first = True
+
+    def attempt() -> Outcome:
+        nonlocal first
+        if not first and _held_now(reader, dist) == dist.sha256:
+            return "uploaded"  # the failed attempt arrived after all
+        first = False
+        return upload_file(
+            repository_url,
+            dist.path,
+            attestation=item.attestation,
+            password=password() if callable(password) else password,
+            log=log,
+            trusted=trusted,
+        )
+
     try:
-        for attempt in stamina.retry_context(
-            on=is_transient,
-            attempts=ATTEMPTS,
-            timeout=TIMEOUT,
-            wait_initial=WAIT_INITIAL,
-            wait_max=WAIT_MAX,
-            wait_jitter=WAIT_JITTER,
-        ):
-            with attempt:
-                if attempt.num > 1:
-                    if _held_now(reader, dist) == dist.sha256:
-                        return "uploaded"  # the failed attempt arrived after all
-                    log(f"retrying the upload of {dist.filename} (attempt {attempt.num})")
-                outcome = upload_file(
-                    repository_url,
-                    dist.path,
-                    attestation=item.attestation,
-                    password=password() if callable(password) else password,
-                    log=log,
-                    trusted=trusted,
-                )
+        outcome = retry_loop(
+            attempt, on=is_transient, backoff=BACKOFF, what=f"uploading {dist.filename}", log=log
+        )
     except UploadRefusedError:
         raise
     except (requests.RequestException, OSError) as exc:

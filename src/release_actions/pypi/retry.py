@@ -11,19 +11,21 @@ which first looks whether the failed attempt arrived (a 502 may hide a stored fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import requests
-import stamina
+
+from release_actions.retrying import Backoff
+from release_actions.retrying import retrying as retry_loop
 
 T = TypeVar("T")
 
 #: Attempts in all (the first and four retries), and the backoff bounds in seconds.
 ATTEMPTS = 5
-WAIT_INITIAL = 0.5
-WAIT_MAX = 10.0
-WAIT_JITTER = 0.5
-TIMEOUT = 120.0
+BACKOFF = Backoff(
+    attempts=ATTEMPTS, wait_initial=0.5, wait_max=10.0, wait_jitter=0.5, timeout=120.0
+)
 #: Seconds to wait for an index's answer (connect, read).
 REQUEST_TIMEOUT = (10.0, 60.0)
 
@@ -53,20 +55,9 @@ def retrying(
     log: Callable[[str], None] = lambda _: None,
     attempts: int = ATTEMPTS,
 ) -> T:
-    """``call()``, retried with exponential backoff and jitter (stamina) while transient."""
-    for attempt in stamina.retry_context(
-        on=is_transient,
-        attempts=attempts,
-        timeout=TIMEOUT,
-        wait_initial=WAIT_INITIAL,
-        wait_max=WAIT_MAX,
-        wait_jitter=WAIT_JITTER,
-    ):
-        with attempt:
-            if attempt.num > 1:
-                log(f"retrying {what} (attempt {attempt.num} of {attempts})")
-            return call()
-    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+    """``call()``, retried with exponential backoff and jitter while transient."""
+    return retry_loop(call, on=is_transient, backoff=replace(BACKOFF, attempts=attempts),
+                      what=f"retrying {what}", log=log)  # fmt: skip
 
 
 def describe(exc: BaseException) -> str:

@@ -12,20 +12,22 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 import requests
-import stamina
 from sigstore.models import InvalidBundle
+
+from release_actions.retrying import Backoff
+from release_actions.retrying import retrying as retry_loop
 
 T = TypeVar("T")
 
 #: Attempts in all (the first and four retries), and the backoff bounds in seconds.
 ATTEMPTS = 5
-WAIT_INITIAL = 0.25
-WAIT_MAX = 5.0
-WAIT_JITTER = 0.25
-TIMEOUT = 90.0
+BACKOFF = Backoff(
+    attempts=ATTEMPTS, wait_initial=0.25, wait_max=5.0, wait_jitter=0.25, timeout=90.0
+)
 
 
 def http_status(exc: BaseException) -> int | None:
@@ -65,18 +67,6 @@ def retrying(
     log: Callable[[str], None] = lambda _: None,
     attempts: int = ATTEMPTS,
 ) -> T:
-    """``call()``, retried with exponential backoff and jitter (stamina) while transient."""
-
-    for attempt in stamina.retry_context(
-        on=is_transient,
-        attempts=attempts,
-        timeout=TIMEOUT,
-        wait_initial=WAIT_INITIAL,
-        wait_max=WAIT_MAX,
-        wait_jitter=WAIT_JITTER,
-    ):
-        with attempt:
-            if attempt.num > 1:
-                log(f"retrying {what} (attempt {attempt.num} of {attempts})")
-            return call()
-    raise AssertionError("unreachable: stamina re-raises the last error")  # pragma: no cover
+    """``call()``, retried with exponential backoff and jitter while transient."""
+    return retry_loop(call, on=is_transient, backoff=replace(BACKOFF, attempts=attempts),
+                      what=f"retrying {what}", log=log)  # fmt: skip
