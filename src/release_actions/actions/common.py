@@ -17,6 +17,8 @@ from release_actions.consistency import Consistency
 from release_actions.contract import Context, InputSpec
 from release_actions.github.client import GitHubTarget
 from release_actions.github.plan import DEFAULT_CONCURRENCY, MAX_CONCURRENCY, AssetResult
+from release_actions.signing.policy import ExpectedIdentity
+from release_actions.signing.tokens import GITHUB_OIDC_ISSUER
 
 TOKEN_INPUT = InputSpec(
     "token",
@@ -52,6 +54,46 @@ DRY_RUN_INPUT = InputSpec(
     default="false",
     kind="boolean",
 )
+
+
+#: Who must have signed: the options of `verify`, which publish-release applies too.
+IDENTITY_INPUTS = (
+    InputSpec(
+        "workflow",
+        "The signing workflow's path, e.g. `.github/workflows/release.yml` (or "
+        "`owner/repo/.github/workflows/x.yml` for a reusable workflow elsewhere). "
+        "Empty: any workflow of `repository`.",
+        default="",
+    ),
+    InputSpec(
+        "ref",
+        "The ref the workflow ran for, e.g. `refs/tags/v1.2.3`. Empty: any ref.",
+        default="",
+    ),
+    InputSpec("issuer", "The OIDC issuer of the signing identity.", default=GITHUB_OIDC_ISSUER),
+    InputSpec(
+        "trust-config",
+        "Path of a Sigstore ClientTrustConfig JSON. Empty: the public-good production instance.",
+        default="",
+    ),
+    InputSpec(
+        "offline",
+        "Use the trust root on disk (sigstore ships the production one) without a TUF refresh.",
+        default="false",
+        kind="boolean",
+    ),
+)
+
+
+def expected_identity(ctx: Context, repository: str) -> ExpectedIdentity:
+    """The identity the IDENTITY_INPUTS (and ``repository``) describe."""
+    inputs = ctx.inputs
+    return ExpectedIdentity.for_github(
+        repository=repository,
+        workflow=inputs.optional("workflow"),
+        ref=inputs.optional("ref"),
+        issuer=inputs.string("issuer") or GITHUB_OIDC_ISSUER,
+    )
 
 
 def github_target(ctx: Context) -> GitHubTarget:

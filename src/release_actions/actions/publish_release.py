@@ -31,9 +31,11 @@ from sigstore.models import ClientTrustConfig
 
 from release_actions.actions.common import (
     DRY_RUN_INPUT,
+    IDENTITY_INPUTS,
     TAG_INPUT,
     TAG_PREFIX_INPUT,
     TOKEN_INPUT,
+    expected_identity,
     github_target,
     version_of_tag,
 )
@@ -54,7 +56,6 @@ from release_actions.github.session import ReleaseSession
 from release_actions.signing.claims import BUNDLE_SUFFIXES
 from release_actions.signing.errors import VerificationFailed
 from release_actions.signing.policy import ExpectedIdentity
-from release_actions.signing.tokens import GITHUB_OIDC_ISSUER
 from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import parse_bundle, verify_digest
 
@@ -83,25 +84,7 @@ INPUTS = (
         default="",
         action_default="${{ github.repository }}",
     ),
-    InputSpec(
-        "workflow",
-        "The signing workflow's path, e.g. `.github/workflows/release.yml`. Empty: any workflow "
-        "of `repository`.",
-        default="",
-    ),
-    InputSpec("ref", "The ref the signing workflow ran for. Empty: any ref.", default=""),
-    InputSpec("issuer", "The OIDC issuer of the signing identity.", default=GITHUB_OIDC_ISSUER),
-    InputSpec(
-        "trust-config",
-        "Path of a Sigstore ClientTrustConfig JSON. Empty: the public-good production instance.",
-        default="",
-    ),
-    InputSpec(
-        "offline",
-        "Use the trust root on disk (sigstore ships the production one) without a TUF refresh.",
-        default="false",
-        kind="boolean",
-    ),
+    *IDENTITY_INPUTS,
     InputSpec(
         "discussion-category",
         "Start a discussion in this category of the repository's Discussions when publishing.",
@@ -280,12 +263,7 @@ def main(ctx: Context) -> StepResult:
     tag = ctx.tag()
     expected = None
     if inputs.boolean("verify"):
-        expected = ExpectedIdentity.for_github(
-            repository=inputs.optional("repository") or ctx.github.repository,
-            workflow=inputs.optional("workflow"),
-            ref=inputs.optional("ref"),
-            issuer=inputs.string("issuer") or GITHUB_OIDC_ISSUER,
-        )
+        expected = expected_identity(ctx, inputs.optional("repository") or ctx.github.repository)
     parsed = PublishReleaseInputs(
         tag=tag,
         expected=expected,

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sigstore.models import ClientTrustConfig
 
+from release_actions.actions.common import IDENTITY_INPUTS, expected_identity
 from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
 from release_actions.signing.policy import ExpectedIdentity
-from release_actions.signing.tokens import GITHUB_OIDC_ISSUER
 from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import VerifiedFile, verify_files, verify_provenance
 
@@ -48,30 +48,7 @@ INPUTS = (
         required=True,
         action_default="${{ github.repository }}",
     ),
-    InputSpec(
-        "workflow",
-        "The signing workflow's path, e.g. `.github/workflows/release.yml` (or "
-        "`owner/repo/.github/workflows/x.yml` for a reusable workflow elsewhere). "
-        "Empty: any workflow of `repository`.",
-        default="",
-    ),
-    InputSpec(
-        "ref",
-        "The ref the workflow ran for, e.g. `refs/tags/v1.2.3`. Empty: any ref.",
-        default="",
-    ),
-    InputSpec("issuer", "The OIDC issuer of the signing identity.", default=GITHUB_OIDC_ISSUER),
-    InputSpec(
-        "trust-config",
-        "Path of a Sigstore ClientTrustConfig JSON. Empty: the public-good production instance.",
-        default="",
-    ),
-    InputSpec(
-        "offline",
-        "Use the trust root on disk (sigstore ships the production one) without a TUF refresh.",
-        default="false",
-        kind="boolean",
-    ),
+    *IDENTITY_INPUTS,
     InputSpec(
         "provenance",
         "A `.intoto.jsonl` provenance to check too: it must verify and list every file's sha256.",
@@ -141,12 +118,7 @@ def run(
 def main(ctx: Context) -> StepResult:
     inputs = ctx.inputs
     files = ctx.files()
-    expected = ExpectedIdentity.for_github(
-        repository=inputs.string("repository"),
-        workflow=inputs.optional("workflow"),
-        ref=inputs.optional("ref"),
-        issuer=inputs.string("issuer") or GITHUB_OIDC_ISSUER,
-    )
+    expected = expected_identity(ctx, inputs.string("repository"))
     parsed = VerifyInputs(
         files=files,
         expected=expected,
