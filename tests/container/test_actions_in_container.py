@@ -505,6 +505,9 @@ def test_image_holds_lean_git_unchecked_bytecode_and_no_pip_of_its_own(image: st
         "; /opt/release-actions/bin/python -c 'import pip, sys; "
         'sys.exit(pip.__file__.startswith("/opt/release-actions"))\''
         "; test ! -e /opt/release-actions/bin/uv"
+        # Nothing only the tests use: no stand-in servers, no dev package.
+        "; for module in werkzeug openapi_core release_actions_dev pypiserver; do"
+        '   ! /opt/release-actions/bin/python -c "import $module" 2>/dev/null; done'
         # Starting steps compiles nothing (no bytecode file is written).
         "; touch /tmp/mark; for step in verify-tag sign draft-release; do"
         "   release-actions $step --help >/dev/null; done"

@@ -221,7 +221,9 @@ def test_a_dist_swapped_on_the_draft_makes_it_inconsistent(
 
 
 @pytest.mark.fidelity("gh.immutable-setting")
-def test_immutable_releases_are_reported(github_issuer_standin: SigstoreStandin, tmp_path: Path) -> None:
+def test_immutable_releases_are_reported(
+    github_issuer_standin: SigstoreStandin, tmp_path: Path
+) -> None:
     with GitHubStandin(owner=OWNER, repo=REPO, immutable_releases=True) as github:
         ws = drafted(github, github_issuer_standin, tmp_path)
         result = publish(github, github_issuer_standin, ws, tmp_path)
