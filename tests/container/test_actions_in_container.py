@@ -59,7 +59,7 @@ LIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
 OWNER = 1234
 TAG = "v1.2.3"
 #: The API token the index (a real pypiserver on the host) takes uploads with.
-PYPI_TOKEN = "pypi-AgEIcHlwaS5vcmccontainer-test-token-0123456789"
+PYPI_TOKEN = "pypi-standin-container-test-token-0123456789"
 REPOSITORY = "octo-org/demo"
 WORKFLOW_EXPR = re.compile(r"^\$\{\{\s*(?P<expr>[\w.-]+)\s*\}\}$")
 

@@ -191,7 +191,7 @@ def test_publish_pypi(github_issuer_standin: SigstoreStandin, tmp_path: Path) ->
         )
         refused = _run(
             "publish-pypi",
-            {"repository-url": pypi.upload_url, "token": "pypi-AgEIcHlwaS5vcmcnot-a-token-it-knows", "attestations": "false",
+            {"repository-url": pypi.upload_url, "token": "pypi-standin-not-a-token-it-knows", "attestations": "false",
              "skip-existing": "false"},
             ws,
             tmp_path,

@@ -18,7 +18,7 @@ from release_actions_dev.standins.sigstore import SigstoreStandin
 from tests.dists import dist_bytes, wheel_bytes
 from tests.harness import StepRun, assert_failed, run_step
 
-TOKEN = "pypi-AgEIcHlwaS5vcmcintegration-test-token-0123456789"
+TOKEN = "pypi-standin-integration-test-token-0123456789"
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+")
 MINTED = re.compile(r"pypi-[\w-]{40,}")
 SDIST = "demo-1.2.3.tar.gz"
@@ -172,7 +172,7 @@ def test_bad_dists_are_refused_before_any_request(
 
 def test_a_wrong_token_is_explained(pypiserver: PypiServer, tmp_path: Path) -> None:
     ws = workspace(tmp_path, WHEEL)
-    wrong = "pypi-AgEIwrong-token-0123456789abcdef0123456789"
+    wrong = "pypi-standin-wrong-token-0123456789abcdef0123456789"
     result = publish(ws, tmp_path, token=wrong, **{"repository-url": pypiserver.url})
     assert_failed(result, "refused", "HTTP 403", "API token")
     assert pypiserver.stored() == {}

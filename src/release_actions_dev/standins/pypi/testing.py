@@ -25,7 +25,7 @@ from release_actions_dev.standins.sigstore import SigstoreStandin
 __all__ = ["API_TOKEN", "attest", "pypi_for"]
 
 #: An account-wide API token the stand-in accepts unless told otherwise.
-API_TOKEN = "pypi-AgEIcHlwaS5vcmcstandin-account-token"  # noqa: S105 -- a test token
+API_TOKEN = "pypi-standin-standin-account-token"  # noqa: S105 -- a test token
 
 
 def pypi_for(
