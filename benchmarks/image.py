@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import ROOT, Figure, print_table
-from release_actions.registry import STEP_MODULES
+from release_actions.registry import STEPS
 
 IMAGE = "localhost/release-actions:dev"
 BENCH_IMAGE = "localhost/release-actions:bench"
@@ -140,7 +140,7 @@ done
 
 
 def startup(image: str) -> list[Figure]:
-    script = STARTUP_SCRIPT.replace("REPEAT", str(REPEAT)).replace("STEPS", " ".join(STEP_MODULES))
+    script = STARTUP_SCRIPT.replace("REPEAT", str(REPEAT)).replace("STEPS", " ".join(STEPS))
     proc = _podman("run", "--rm", *LIMITS, "--entrypoint", "sh", image, "-c", script)
     times: dict[str, list[float]] = {}
     for line in proc.stdout.splitlines():

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from release_actions.actions import build_dists, draft_release, sign, verify_tag
-from release_actions.contract import Context, Inputs, InputSpec, OutputSpec, Step, StepResult
+from release_actions.actions.declarations import RELEASE, RELEASE_SUB_STEPS
+from release_actions.contract import Context, Inputs, Step, StepResult
 
 Outputs = Mapping[str, str]
 
@@ -41,34 +41,8 @@ CHAINED: dict[str, Callable[[Outputs, bool], dict[str, str]]] = {
     },
 }
 
-SUB_STEPS: tuple[Step, ...] = (verify_tag.STEP, build_dists.STEP, sign.STEP, draft_release.STEP)
-
-
-def _chained_names(step: Step) -> set[str]:
-    sample = {o.name: "" for s in SUB_STEPS for o in s.outputs}
-    return set(CHAINED[step.name](sample, False))
-
-
-def _pass_through() -> tuple[InputSpec, ...]:
-    seen: dict[str, InputSpec] = {}
-    for step in SUB_STEPS:
-        chained = _chained_names(step)
-        for spec in step.inputs:
-            if spec.name not in chained:
-                seen.setdefault(spec.name, spec)
-    return tuple(seen.values())
-
-
-def _outputs() -> tuple[OutputSpec, ...]:
-    seen: dict[str, OutputSpec] = {}
-    for step in SUB_STEPS:
-        for out in step.outputs:
-            seen.setdefault(out.name, out)
-    return tuple(seen.values())
-
-
-INPUTS = _pass_through()
-OUTPUTS = _outputs()
+#: The sub-steps, declared with the chain (:data:`~release_actions.actions.declarations.RELEASE`).
+SUB_STEPS: tuple[Step, ...] = RELEASE_SUB_STEPS
 
 
 def _sub_context(ctx: Context, step: Step, chained: Mapping[str, str]) -> Context:
@@ -86,7 +60,7 @@ def main(ctx: Context) -> StepResult:
     dry = ctx.inputs.boolean("dry-run")
     # Every sub-step's inputs, parsed before the first step runs: a bad draft-release input
     # must not fail after the build and the signatures.
-    placeholder = {o.name: "" for o in OUTPUTS}
+    placeholder = {o.name: "" for o in RELEASE.outputs}
     for step in SUB_STEPS:
         chained = CHAINED[step.name](placeholder, dry)
         _sub_context(ctx, step, chained).inputs.check_all(skip=frozenset(chained))
@@ -98,15 +72,3 @@ def main(ctx: Context) -> StepResult:
             outputs.setdefault(name, value)
         summaries.append(result.summary)
     return StepResult(outputs, "\n\n".join(summaries))
-
-
-STEP = Step(
-    name="release",
-    description=(
-        "The whole chain in one step: verify the tag, build reproducible dists, sign them "
-        "with Sigstore, and draft the GitHub release with everything attached."
-    ),
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

@@ -24,7 +24,7 @@ from release_actions.contract.inputs import Inputs
 from release_actions.contract.runner import Runner
 from release_actions.contract.step import Context, Step
 from release_actions.errors import ReleaseActionsError
-from release_actions.registry import STEP_MODULES, STEP_SUMMARIES, load_step
+from release_actions.registry import STEP_SUMMARIES, STEPS, load_step
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="step", metavar="STEP", required=True)
-    for name in STEP_MODULES:
+    for name in STEPS:
         sub.add_parser(name, help=STEP_SUMMARIES.get(name, ""), add_help=False)
     return parser
 

@@ -1,7 +1,8 @@
-"""Step name → module, and the action.yml files generated from the steps' declarations.
+"""Step name → declaration, and the action.yml files generated from the declarations.
 
-Modules import lazily (:func:`load_step`) so start-up stays quick: ``release-actions
-verify-tag`` never imports sigstore or PyGithub.
+The declarations (:mod:`release_actions.actions.declarations`) import nothing heavy; a
+step's module is imported only when it runs, so ``release-actions sign --help`` and
+``release-actions verify-tag`` never import sigstore or PyGithub.
 
 ``python -m release_actions.registry`` rewrites ``actions/<step>/action.yml`` and the root
 ``action.yml``; ``--check`` exits 1 when a committed file differs (CI runs it).
@@ -15,17 +16,17 @@ Example::
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from release_actions.actions.declarations import STEPS
 from release_actions.contract.action_yml import IMAGE, render
 from release_actions.contract.step import Step
 
 __all__ = [
     "ROOT_STEP",
-    "STEP_MODULES",
+    "STEPS",
     "STEP_SUMMARIES",
     "action_path",
     "image_for",
@@ -33,19 +34,6 @@ __all__ = [
     "main",
     "render",
 ]
-
-#: Step name → module exporting ``STEP``.
-STEP_MODULES: dict[str, str] = {
-    "verify-tag": "release_actions.actions.verify_tag",
-    "build-dists": "release_actions.actions.build_dists",
-    "sign": "release_actions.actions.sign",
-    "verify": "release_actions.actions.verify",
-    "draft-release": "release_actions.actions.draft_release",
-    "add-wheels-to-release": "release_actions.actions.add_wheels",
-    "publish-release": "release_actions.actions.publish_release",
-    "publish-pypi": "release_actions.actions.publish_pypi",
-    "release": "release_actions.chain",
-}
 
 #: One line per step for ``release-actions --help`` without importing every step.
 STEP_SUMMARIES: dict[str, str] = {
@@ -65,11 +53,8 @@ ROOT_STEP = "release"
 
 
 def load_step(name: str) -> Step:
-    module = importlib.import_module(STEP_MODULES[name])
-    step = module.STEP
-    if not isinstance(step, Step):
-        raise TypeError(f"{STEP_MODULES[name]}.STEP is not a Step")
-    return step
+    """The step's declaration (its module is imported when it runs)."""
+    return STEPS[name]
 
 
 def image_for(step: str) -> str:
@@ -89,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report drift instead of writing")
     args = parser.parse_args(argv)
     drift = []
-    for name in STEP_MODULES:
+    for name in STEPS:
         path = action_path(args.root, name)
         text = render(load_step(name), image=image_for(name))
         current = path.read_text(encoding="utf-8") if path.exists() else None

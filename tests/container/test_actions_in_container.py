@@ -16,7 +16,7 @@ runner's own variables (``GITHUB_API_URL``, ``ACTIONS_ID_TOKEN_REQUEST_URL``) an
 ``trust-config`` input. One chain per module: verify-tag → build-dists → sign → verify →
 draft-release → add-wheels-to-release (new wheels, labelled provenance), and the one-step
 ``release`` root action; each registered step is one test. A step with a recipe but not
-registered in ``registry.STEP_MODULES`` fails, and so does a registered step without a
+registered in ``registry.STEPS`` fails, and so does a registered step without a
 recipe: the registry and the recipes name the same steps.
 """
 
@@ -38,7 +38,7 @@ import pytest
 import yaml
 
 from release_actions import registry as metadata
-from release_actions.registry import STEP_MODULES
+from release_actions.registry import STEPS
 from release_actions_dev.runner import StepRun, parse_outputs
 from release_actions_dev.standins.github import GitHubStandin
 from release_actions_dev.standins.pypi import PypiServer
@@ -205,8 +205,8 @@ class Chain:
 
     def require(self, step: str) -> dict[str, str]:
         """Outputs of an earlier step, which must be registered and must have passed."""
-        if step not in STEP_MODULES:
-            pytest.fail(f"needs the {step!r} step, which registry.STEP_MODULES does not name")
+        if step not in STEPS:
+            pytest.fail(f"needs the {step!r} step, which registry.STEPS does not name")
         run = self.result(step)
         if run.exit_code != 0:
             pytest.fail(f"{step} failed in the container, so this step cannot run:\n{run.stdout}")
@@ -446,12 +446,12 @@ def chain(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chai
         )
 
 
-@pytest.mark.parametrize("step", sorted(set(STEP_MODULES) | set(RECIPES)))
+@pytest.mark.parametrize("step", sorted(set(STEPS) | set(RECIPES)))
 def test_action_in_container(chain: Chain, step: str, image: str) -> None:
     if step not in RECIPES:
         pytest.fail(f"{step} is registered but has no container recipe: add one to RECIPES")
-    if step not in STEP_MODULES:
-        pytest.fail(f"{step} has a recipe but registry.STEP_MODULES does not name it")
+    if step not in STEPS:
+        pytest.fail(f"{step} has a recipe but registry.STEPS does not name it")
     run = chain.result(step)
     assert run.exit_code == 0, run.stdout
     assert run.errors() == [], run.stdout

@@ -533,7 +533,7 @@ def test_bad_input_is_refused_without_side_effects(
 
 
 def test_corpus_is_large_and_covers_every_step() -> None:
-    from release_actions.registry import STEP_MODULES  # noqa: PLC0415
+    from release_actions.registry import STEPS  # noqa: PLC0415
 
     assert len(CASES) >= 40
-    assert {c.step for c in CASES} == set(STEP_MODULES)
+    assert {c.step for c in CASES} == set(STEPS)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from release_actions import registry as metadata
-from release_actions.registry import STEP_MODULES, load_step
+from release_actions.registry import STEPS, load_step
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize("name", sorted(STEP_MODULES))
+@pytest.mark.parametrize("name", sorted(STEPS))
 def test_inputs_and_outputs_match_both_ways(name: str) -> None:
     step = load_step(name)
     action = load(metadata.action_path(ROOT, name))
@@ -39,7 +39,7 @@ def test_inputs_and_outputs_match_both_ways(name: str) -> None:
 
 def test_every_step_has_an_action_folder_and_no_stray_ones() -> None:
     folders = {p.parent.name for p in (ROOT / "actions").glob("*/action.yml")}
-    assert folders == set(STEP_MODULES) - {metadata.ROOT_STEP}
+    assert folders == set(STEPS) - {metadata.ROOT_STEP}
     assert (ROOT / "action.yml").is_file()
 
 
@@ -54,7 +54,7 @@ def test_no_action_interpolates_inputs_into_scripts() -> None:
                 assert not ("run:" in line and "inputs." in line), f"{path}: {line}"
 
 
-@pytest.mark.parametrize("name", sorted(STEP_MODULES))
+@pytest.mark.parametrize("name", sorted(STEPS))
 def test_everything_is_described_and_branded(name: str) -> None:
     action = load(metadata.action_path(ROOT, name))
     assert action["name"] == f"release-actions {name}"
@@ -65,7 +65,7 @@ def test_everything_is_described_and_branded(name: str) -> None:
             assert entry["description"].strip(), f"{kind}.{key} has no description"
 
 
-@pytest.mark.parametrize("name", sorted(STEP_MODULES))
+@pytest.mark.parametrize("name", sorted(STEPS))
 def test_the_release_form_guards_non_linux_runners_first(name: str) -> None:
     image = "docker://ghcr.io/octo-org/release-actions@sha256:" + "0" * 64
     action = yaml.safe_load(metadata.render(load_step(name), image=image))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from release_actions import registry as metadata
-from release_actions.registry import STEP_MODULES
+from release_actions.registry import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
@@ -58,7 +58,7 @@ def test_inputs_and_outputs_exist(path: Path) -> None:
             if not match:
                 continue
             name = match["step"]
-            assert name is None or name in STEP_MODULES, f"{job_name}: no step {name}"
+            assert name is None or name in STEPS, f"{job_name}: no step {name}"
             used.add(name or metadata.ROOT_STEP)
             declared = action(name)["inputs"]
             given = set(step.get("with", {}))

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from release_actions import registry as metadata
-from release_actions.registry import STEP_MODULES, load_step
+from release_actions.registry import STEPS, load_step
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "pin-images"
@@ -46,13 +46,13 @@ def checkout(tmp_path: Path) -> Path:
 def actions(root: Path) -> dict[str, dict[str, Any]]:
     return {
         name: yaml.safe_load(metadata.action_path(root, name).read_text(encoding="utf-8"))
-        for name in STEP_MODULES
+        for name in STEPS
     }
 
 
 def test_pins_every_action_in_the_guarded_composite_form(checkout: Path) -> None:
     changed = pin_images.pin(checkout, "Octo-Org", DIGEST)
-    assert len(changed) == len(STEP_MODULES)
+    assert len(changed) == len(STEPS)
     for name, action in actions(checkout).items():
         step = load_step(name)
         runs = action["runs"]
@@ -82,7 +82,7 @@ def test_is_idempotent_and_repins(checkout: Path) -> None:
     assert pin_images.pin(checkout, "octo-org", DIGEST) == []
     assert {p: p.read_bytes() for p in checkout.rglob("action.yml")} == before
     other = "sha256:" + "f" * 64
-    assert len(pin_images.pin(checkout, "octo-org", other)) == len(STEP_MODULES)
+    assert len(pin_images.pin(checkout, "octo-org", other)) == len(STEPS)
     assert all(a["runs"]["steps"][1]["uses"].endswith(other) for a in actions(checkout).values())
 
 
@@ -119,7 +119,7 @@ def test_command_line(checkout: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"pinned {len(STEP_MODULES)} action.yml file(s) to {IMAGE}" in proc.stdout
+    assert f"pinned {len(STEPS)} action.yml file(s) to {IMAGE}" in proc.stdout
     again = subprocess.run(
         [sys.executable, str(SCRIPT), "octo-org", DIGEST, "--root", str(checkout)],
         capture_output=True,

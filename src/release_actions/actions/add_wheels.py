@@ -27,12 +27,6 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from release_actions.actions.common import (
-    CONCURRENCY_INPUT,
-    DRY_RUN_INPUT,
-    OVERWRITE_INPUT,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    TOKEN_INPUT,
     assets_table,
     consistency_section,
     github_target,
@@ -44,12 +38,12 @@ from release_actions.consistency import (
     require_consistent_plan,
     require_consistent_release,
 )
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
+from release_actions.contract import Context, StepResult
 from release_actions.dists import DistFile
 from release_actions.errors import InputError, ReleaseStateError, TagError
 from release_actions.github.client import GitHubTarget
+from release_actions.github.concurrency import DEFAULT_CONCURRENCY
 from release_actions.github.plan import (
-    DEFAULT_CONCURRENCY,
     AssetResult,
     LocalFile,
     RemoteAsset,
@@ -60,40 +54,6 @@ from release_actions.github.plan import (
     plan_uploads,
 )
 from release_actions.github.session import ReleaseSession
-
-INPUTS = (
-    TOKEN_INPUT,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    InputSpec(
-        "files",
-        "Files to add: globs relative to the workspace, one per line (`!` excludes); wheels, "
-        "sdists, their `.sigstore.json`/`.publish.attestation`, and `*.intoto.jsonl` provenance.",
-        kind="lines",
-        required=True,
-    ),
-    OVERWRITE_INPUT,
-    InputSpec(
-        "overwrite-published",
-        "Allow `overwrite` to replace assets of a release that is already published (anyone "
-        "may have downloaded them); each replaced dist's signature files must come along.",
-        default="false",
-        kind="boolean",
-    ),
-    CONCURRENCY_INPUT,
-    DRY_RUN_INPUT,
-)
-
-OUTPUTS = (
-    OutputSpec("release-id", "The release's id."),
-    OutputSpec("uploaded", "How many files were uploaded (new, replaced or repaired)."),
-    OutputSpec("skipped", "How many files were already there, identical."),
-    OutputSpec(
-        "assets",
-        "JSON list, one object per file: name, size, digest, state, url, action "
-        "(uploaded|skipped|replaced|repaired, or would-… in a dry run).",
-    ),
-)
 
 _BUNDLE_SUFFIXES = (".sigstore.json", ".publish.attestation")
 _PROVENANCE_SUFFIX = ".intoto.jsonl"
@@ -307,12 +267,3 @@ def summary(out: AddWheelsOutputs) -> str:
             *assets_table(out.assets),
         ]
     )
-
-
-STEP = Step(
-    name="add-wheels-to-release",
-    description="Add wheels (and their signatures) to an existing GitHub release; never creates one.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

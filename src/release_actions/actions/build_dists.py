@@ -21,65 +21,12 @@ from release_actions.build.builder import build_dists
 from release_actions.build.checks import check_dists
 from release_actions.build.git import Git
 from release_actions.build.project import Project
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
+from release_actions.contract import Context, StepResult
 from release_actions.dists import DistFile, dists_of, is_dist, pypi_accepts_platform
 from release_actions.errors import DirtyTreeError, DistCheckError, InputError
 
 #: Zip files cannot hold times before 1980-01-01.
 MIN_EPOCH = 315532800
-
-INPUTS = (
-    InputSpec("project", "Folder holding the project's pyproject.toml.", default="."),
-    InputSpec("outdir", "Where to put the built files (created if missing).", default="dist"),
-    InputSpec("sdist", "Build the source distribution.", default="true", kind="boolean"),
-    InputSpec("wheel", "Build the wheel (from the sdist).", default="true", kind="boolean"),
-    InputSpec(
-        "expected-version",
-        "Fail unless the built version is exactly this (e.g. verify-tag's `version` output).",
-        default="",
-    ),
-    InputSpec(
-        "source-date-epoch",
-        "Timestamp for reproducible builds (verify-tag's `source-date-epoch`). Default: HEAD's committer time.",
-        default="",
-    ),
-    InputSpec(
-        "config-settings",
-        "PEP 517 config settings, one `key=value` per line; a repeated key gives a list.",
-        default="",
-        kind="lines",
-    ),
-    InputSpec(
-        "check",
-        "Check metadata, README rendering, filenames and RECORD.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "allow-dirty",
-        "Build even when tracked files are modified or untracked files would be packed "
-        "(the dists are then not the tagged commit's).",
-        default="false",
-        kind="boolean",
-    ),
-    InputSpec(
-        "clean-outdir",
-        "Remove the wheels and sdists already in `outdir` (leftovers of earlier builds) when "
-        "the new ones are put there.",
-        default="false",
-        kind="boolean",
-    ),
-)
-
-OUTPUTS = (
-    OutputSpec("dists", "Every built file, one path per line."),
-    OutputSpec("sdist", "The sdist's path (empty when not built)."),
-    OutputSpec("wheels", "The wheels' paths, one per line."),
-    OutputSpec("sha256sums", "`sha256sum`-style lines: `<hex>  <file name>`."),
-    OutputSpec("hashes", "base64 of `sha256sums` (the SLSA generic generator's subjects format)."),
-    OutputSpec("name", "The project's name as in its metadata."),
-    OutputSpec("version", "The built version."),
-)
 
 
 @dataclass(frozen=True)
@@ -403,12 +350,3 @@ def summary(out: BuildDistsOutputs) -> str:
             + ", ".join(f"`{n}`" for n in out.dirty[:20]),
         ]
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="build-dists",
-    description="Build a reproducible sdist, the wheel from it, and check both.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

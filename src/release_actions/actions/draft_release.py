@@ -29,12 +29,6 @@ from github.GitRelease import GitRelease
 from packaging.version import Version
 
 from release_actions.actions.common import (
-    CONCURRENCY_INPUT,
-    DRY_RUN_INPUT,
-    OVERWRITE_INPUT,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    TOKEN_INPUT,
     assets_table,
     consistency_section,
     github_target,
@@ -47,13 +41,13 @@ from release_actions.consistency import (
     require_consistent_plan,
     require_consistent_release,
 )
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
+from release_actions.contract import Context, StepResult
 from release_actions.dists import DistFile
 from release_actions.errors import InputError, ReleaseStateError, TagError
 from release_actions.github.client import GitHubTarget
+from release_actions.github.concurrency import DEFAULT_CONCURRENCY
 from release_actions.github.notes import changelog_section, detect_changelog, truncate_body
 from release_actions.github.plan import (
-    DEFAULT_CONCURRENCY,
     AssetResult,
     Plan,
     assets_json,
@@ -66,58 +60,6 @@ from release_actions.github.releases import DraftSpec, the_draft
 from release_actions.github.session import ReleaseSession
 
 NotesMode = Literal["auto", "changelog", "generate", "none"]
-
-INPUTS = (
-    TOKEN_INPUT,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    InputSpec("name", "The release's title. Default: the tag."),
-    InputSpec(
-        "files",
-        "Files to attach: globs relative to the workspace, one per line (`!` excludes). "
-        "A line matching nothing is an error; empty drafts the release without files.",
-        default="",
-        kind="lines",
-    ),
-    InputSpec(
-        "notes",
-        "Release notes: `changelog` (the version's section of the changelog), `generate` "
-        "(GitHub's generated notes), `auto` (changelog, else generated) or `none`.",
-        default="auto",
-        choices=("auto", "changelog", "generate", "none"),
-    ),
-    InputSpec("notes-file", "A file whose whole text is the release notes (instead of `notes`)."),
-    InputSpec(
-        "changelog",
-        "The changelog to take notes from. Default: the first of CHANGELOG.md, CHANGES.rst, "
-        "CHANGES.md, HISTORY.rst (then CHANGELOG.rst, HISTORY.md, NEWS.md, NEWS.rst).",
-    ),
-    InputSpec(
-        "prerelease",
-        "Mark as pre-release: `auto` (when the tag's version is a pre- or dev release), `true`, `false`.",
-        default="auto",
-        choices=("auto", "true", "false"),
-    ),
-    InputSpec(
-        "target-commitish",
-        "Commit (or branch) the release's tag points at if GitHub must create it. "
-        "Default: the tag's commit (from the checkout, else from GitHub).",
-    ),
-    OVERWRITE_INPUT,
-    CONCURRENCY_INPUT,
-    DRY_RUN_INPUT,
-)
-
-OUTPUTS = (
-    OutputSpec("release-id", "The draft release's id (empty in a dry run that would create it)."),
-    OutputSpec("html-url", "The draft release's page."),
-    OutputSpec("upload-url", "The release's upload URL template (for other tools)."),
-    OutputSpec(
-        "assets",
-        "JSON list, one object per file: name, size, digest, state, url, action "
-        "(uploaded|skipped|replaced|repaired, or would-… in a dry run).",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -395,12 +337,3 @@ def summary(out: DraftReleaseOutputs) -> str:
             *assets_table(out.assets),
         ]
     )
-
-
-STEP = Step(
-    name="draft-release",
-    description="Find or create the tag's draft GitHub release and upload files to it.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
+from release_actions.contract import Context, StepResult
 from release_actions.dists import DistFile, is_dist, one_release, require_intact
 from release_actions.errors import DistCheckError, InputError
 from release_actions.pypi.attestations import (
@@ -50,78 +50,6 @@ from release_actions.pypi.trusted import MintedToken, UploadTokens, workflow_fil
 from release_actions.pypi.upload import USERNAME
 from release_actions.pypi.urls import PYPI_UPLOAD_URL, RepositoryUrl
 from release_actions.signing.tokens import AmbientGitHubToken
-
-INPUTS = (
-    InputSpec(
-        "files",
-        "Dists to upload: globs relative to the workspace, one per line (`!` excludes). "
-        "Wheels and sdists of one project and version.",
-        default="dist/*",
-        kind="lines",
-    ),
-    InputSpec(
-        "repository-url",
-        "The index's upload URL (legacy upload API). TestPyPI: https://test.pypi.org/legacy/.",
-        default=PYPI_UPLOAD_URL,
-    ),
-    InputSpec(
-        "index-url",
-        "The index's Simple API, read for what it already holds. Empty: derived from "
-        "`repository-url` (PyPI: https://pypi.org/simple/; a trailing `legacy/` becomes "
-        "`simple/`, else `simple/` is appended).",
-        default="",
-    ),
-    InputSpec(
-        "token",
-        "An API token of the index (a secret). Empty: trusted publishing — the job's OIDC "
-        "token is exchanged for a short-lived upload token (needs `permissions: id-token: "
-        "write` and a trusted publisher for this workflow on the index).",
-        default="",
-        secret=True,
-    ),
-    InputSpec(
-        "attestations",
-        "Upload each dist with its PEP 740 attestation `<dist>.publish.attestation` from "
-        "`attestations-dir` (the sign step's). Trusted publishing only: with a `token` they "
-        "are left out.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "attestations-dir",
-        "Folder holding the `<dist>.publish.attestation` files (the sign step's `output-dir`).",
-        default="signatures",
-    ),
-    InputSpec(
-        "skip-existing",
-        "Skip files the index already holds byte for byte (a re-run converges). False: "
-        "refuse when the index holds any of the files, before uploading anything. Other "
-        "bytes under a held file name are always refused.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "dry-run",
-        "Check everything (the trusted-publishing exchange included) and print the plan; "
-        "upload nothing.",
-        default="false",
-        kind="boolean",
-    ),
-)
-
-OUTPUTS = (
-    OutputSpec("uploaded", "JSON list of the file names uploaded (would be, in a dry run)."),
-    OutputSpec("skipped", "JSON list of the file names the index already held, identical."),
-    OutputSpec(
-        "files",
-        "JSON list, one object per dist: file, sha256, action "
-        "(uploaded|skipped|would-upload|would-skip), attestation (true|false).",
-    ),
-    OutputSpec("index-url", "The Simple API that was read."),
-    OutputSpec("project", "The project's normalised name."),
-    OutputSpec("version", "The version uploaded."),
-    OutputSpec("url", "The release's page (PyPI, TestPyPI) or its Simple API page."),
-)
 
 FileAction = Literal["uploaded", "skipped", "would-upload", "would-skip"]
 
@@ -440,13 +368,3 @@ def summary(out: PublishOutputs) -> str:
     else:
         rows += table
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="publish-pypi",
-    description="Upload dists to PyPI (or any index) with their PEP 740 attestations, by "
-    "trusted publishing or an API token; identical files skipped, conflicts refused.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

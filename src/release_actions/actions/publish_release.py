@@ -30,17 +30,12 @@ from github.GitRelease import GitRelease
 from sigstore.models import ClientTrustConfig
 
 from release_actions.actions.common import (
-    DRY_RUN_INPUT,
-    IDENTITY_INPUTS,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    TOKEN_INPUT,
     expected_identity,
     github_target,
     version_of_tag,
 )
 from release_actions.consistency import Consistency, ReleaseFile, check_consistency
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult, bool_output
+from release_actions.contract import Context, StepResult, bool_output
 from release_actions.dists import is_dist
 from release_actions.errors import InconsistentReleaseError, ReleaseStateError
 from release_actions.github.client import GitHubTarget
@@ -58,52 +53,6 @@ from release_actions.signing.errors import VerificationFailed
 from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import parse_bundle, verify_digest
-
-INPUTS = (
-    TOKEN_INPUT,
-    TAG_INPUT,
-    TAG_PREFIX_INPUT,
-    InputSpec(
-        "make-latest",
-        "Mark the release as the repository's latest: `auto` (only a final release whose version "
-        "is higher, by PEP 440, than every published release's), `true`, `false`. A pre-release "
-        "is never latest.",
-        default="auto",
-        choices=("auto", "true", "false"),
-    ),
-    InputSpec(
-        "verify",
-        "Before publishing, verify every wheel and sdist on the draft against its Sigstore "
-        "bundle for the expected identity, and check the release is consistent.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "repository",
-        "The repository (`owner/repo`) whose workflow must have signed the dists.",
-        default="",
-        action_default="${{ github.repository }}",
-    ),
-    *IDENTITY_INPUTS,
-    InputSpec(
-        "discussion-category",
-        "Start a discussion in this category of the repository's Discussions when publishing.",
-        default="",
-    ),
-    DRY_RUN_INPUT,
-)
-
-OUTPUTS = (
-    OutputSpec("release-id", "The release's id."),
-    OutputSpec("html-url", "The release's page."),
-    OutputSpec("published", "`true` when this run published the draft (`false`: it already was)."),
-    OutputSpec("latest", "`true` when the release was made the repository's latest."),
-    OutputSpec(
-        "immutable",
-        "`true` when the repository's releases are immutable once published, `false` when not, "
-        "empty when the token may not tell.",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -316,12 +265,3 @@ def summary(out: PublishReleaseOutputs) -> str:
     if out.consistency is not None:
         rows += [out.consistency.headline(), "", *out.consistency.table()]
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="publish-release",
-    description="Publish the tag's draft GitHub release after verifying what it holds.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

@@ -46,19 +46,19 @@ from sigstore.oidc import ExpiredIdentity
 from sigstore.sign import Signer, SigningContext
 from sigstore_models.common.v1 import HashAlgorithm
 
-from release_actions.contract import Context, GitHubEnv, InputSpec, OutputSpec, Step, StepResult
+from release_actions.contract import Context, GitHubEnv, StepResult
 from release_actions.dists import is_dist, sha256_file
 from release_actions.errors import InputError, ReleaseActionsError
 from release_actions.signing.batch import Lane, SignerPool
 from release_actions.signing.checks import SEPARATE_PROCESS_FROM, AfterSignChecks, TrustSource
 from release_actions.signing.errors import SigningError, VerificationFailed
+from release_actions.signing.issuers import GITHUB_OIDC_ISSUER
 from release_actions.signing.output import atomic_write, check_files, check_output_dir
 from release_actions.signing.plan import SigningPlan, signing_plan
 from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.provenance import BuildContext, provenance_name, provenance_statement
 from release_actions.signing.retry import http_status
 from release_actions.signing.tokens import (
-    GITHUB_OIDC_ISSUER,
     GivenToken,
     SigningIdentity,
     TokenSource,
@@ -66,91 +66,6 @@ from release_actions.signing.tokens import (
 )
 from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import log_entry
-
-INPUTS = (
-    InputSpec(
-        "files",
-        "Files to sign: globs relative to the workspace, one per line (`!` excludes).",
-        required=True,
-        kind="lines",
-    ),
-    InputSpec(
-        "output-dir",
-        "Folder for bundles, provenance and attestations. Never inside `dist/` "
-        "(leftovers there break `twine upload dist/*`).",
-        default="signatures",
-    ),
-    InputSpec(
-        "trust-config",
-        "Path of a Sigstore ClientTrustConfig JSON (private instance, stand-in). "
-        "Empty: the public-good production instance.",
-        default="",
-    ),
-    InputSpec(
-        "staging",
-        "Use Sigstore's staging instance (testing only).",
-        default="false",
-        kind="boolean",
-    ),
-    InputSpec(
-        "identity-token",
-        "OIDC identity token for the audience `sigstore`. Empty: the job's ambient GitHub "
-        "token (needs `permissions: id-token: write`), refreshed when it expires.",
-        default="",
-        secret=True,
-    ),
-    InputSpec(
-        "provenance",
-        "Sign one SLSA v1 provenance statement over all files as `<name>-<version>.intoto.jsonl`.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "provenance-label",
-        "Label for the provenance file name, e.g. `cp313` gives `<name>-<version>-cp313.intoto.jsonl` "
-        "(for later batches of wheels).",
-        default="",
-    ),
-    InputSpec(
-        "attestations",
-        "Write PEP 740 attestations `<dist>.publish.attestation` for each wheel and sdist "
-        "(for `twine upload --attestations`).",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "verify",
-        "Verify every result against the identity of the token before finishing.",
-        default="true",
-        kind="boolean",
-    ),
-    InputSpec(
-        "concurrency",
-        "Files signed at once, sharing one certificate (signing waits on Rekor, not the CPU).",
-        default="16",
-        kind="integer",
-        minimum=1,
-        maximum=64,
-    ),
-    InputSpec(
-        "dry-run",
-        "Validate files, output folder, trust config and the token's availability, print what "
-        "would be written, and sign nothing (no certificate, no Rekor entry, no file).",
-        default="false",
-        kind="boolean",
-    ),
-)
-
-OUTPUTS = (
-    OutputSpec("bundles", "The Sigstore bundles written, one path per line."),
-    OutputSpec("provenance", "The provenance file's path (empty when not made)."),
-    OutputSpec("attestations", "The PEP 740 attestation files, one path per line."),
-    OutputSpec("identity", "The signing certificate's identity (SAN), e.g. the workflow URL."),
-    OutputSpec(
-        "log-entries",
-        "JSON list of `{file, bundle, logIndex, integratedTime}`, one per signed file.",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -644,12 +559,3 @@ def summary(out: SignOutputs, rel: Callable[[Path], str] = str) -> str:
     )
     rows.append("```")
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="sign",
-    description="Sign files with Sigstore: bundles, SLSA provenance, PEP 740 attestations, verified.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

@@ -24,42 +24,11 @@ from pathlib import Path
 
 from sigstore.models import ClientTrustConfig
 
-from release_actions.actions.common import IDENTITY_INPUTS, expected_identity
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult
+from release_actions.actions.common import expected_identity
+from release_actions.contract import Context, StepResult
 from release_actions.signing.policy import ExpectedIdentity
 from release_actions.signing.trust import load_trust_config, make_verifier
 from release_actions.signing.verification import VerifiedFile, verify_files, verify_provenance
-
-INPUTS = (
-    InputSpec(
-        "files",
-        "Files to verify: globs relative to the workspace, one per line (`!` excludes).",
-        required=True,
-        kind="lines",
-    ),
-    InputSpec(
-        "bundle-dir",
-        "Folder holding `<file>.sigstore.json` for each file.",
-        default="signatures",
-    ),
-    InputSpec(
-        "repository",
-        "The repository (`owner/repo`) whose workflow must have signed the files.",
-        required=True,
-        action_default="${{ github.repository }}",
-    ),
-    *IDENTITY_INPUTS,
-    InputSpec(
-        "provenance",
-        "A `.intoto.jsonl` provenance to check too: it must verify and list every file's sha256.",
-        default="",
-    ),
-)
-
-OUTPUTS = (
-    OutputSpec("verified", "The verified files, one path per line."),
-    OutputSpec("identity", "The signing identity (SAN) the certificates carry."),
-)
 
 
 @dataclass(frozen=True)
@@ -151,12 +120,3 @@ def summary(out: VerifyOutputs) -> str:
     rows += [f"| `{f.path.name}` | `{f.sha256[:16]}…` | {f.log_index} |" for f in out.files]
     rows += ["", f"Signed by `{out.identity}`."]
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="verify",
-    description="Verify files against their Sigstore bundles and provenance for a repository.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

@@ -22,62 +22,8 @@ from packaging.version import InvalidVersion, Version
 from release_actions.build.builder import name_and_version
 from release_actions.build.git import Git
 from release_actions.build.project import Project, VersionLocation
-from release_actions.contract import Context, InputSpec, OutputSpec, Step, StepResult, bool_output
+from release_actions.contract import Context, StepResult, bool_output
 from release_actions.errors import GitError, TagError, VersionMismatchError
-
-INPUTS = (
-    InputSpec(
-        "tag", "The tag to verify. Default: the pushed tag (GITHUB_REF when it is refs/tags/*)."
-    ),
-    InputSpec(
-        "tag-prefix",
-        "Text before the version in the tag, e.g. `v` in `v1.2.3`; may be empty.",
-        default="v",
-    ),
-    InputSpec(
-        "project",
-        "Folder holding the project's pyproject.toml, relative to the workspace.",
-        default=".",
-    ),
-    InputSpec(
-        "version-files",
-        "Extra files (one per line, relative to the project) whose literal `__version__` must equal "
-        "the tag. The package's `__init__.py`/`_version.py` are checked automatically when git tracks "
-        "them and they hold a literal.",
-        default="",
-        kind="lines",
-    ),
-    InputSpec(
-        "require-branch",
-        "Branch the tag's commit must be reachable from. Default: the repository's default branch; "
-        "an empty value skips the check.",
-        action_default="${{ github.event.repository.default_branch }}",
-    ),
-    InputSpec(
-        "allow-local",
-        "Accept local versions (`1.0+abc`), which PyPI rejects.",
-        default="false",
-        kind="boolean",
-    ),
-    InputSpec(
-        "require-canonical",
-        "Require the tag's version in canonical PEP 440 form (`1.0.0rc1`, not `1.0.0-rc1`).",
-        default="true",
-        kind="boolean",
-    ),
-)
-
-OUTPUTS = (
-    OutputSpec(
-        "version",
-        "The verified version: canonical PEP 440 form (with `require-canonical: false`, as "
-        "the tag spells it).",
-    ),
-    OutputSpec("tag", "The verified tag."),
-    OutputSpec("is-prerelease", "`true` for pre-releases and dev releases, else `false`."),
-    OutputSpec("commit-sha", "The commit the tag points to (annotated tags dereferenced)."),
-    OutputSpec("source-date-epoch", "The tag commit's committer time, for reproducible builds."),
-)
 
 
 @dataclass(frozen=True)
@@ -354,12 +300,3 @@ def summary(out: VerifyTagOutputs) -> str:
     rows.append(f"| on branch | {f'`{out.branch}`' if out.branch else 'not checked'} |")
     rows.append(f"| SOURCE_DATE_EPOCH | {out.source_date_epoch} |")
     return "\n".join(rows)
-
-
-STEP = Step(
-    name="verify-tag",
-    description="Check the tag names exactly the version that will be built.",
-    inputs=INPUTS,
-    outputs=OUTPUTS,
-    main=main,
-)

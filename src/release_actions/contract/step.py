@@ -1,23 +1,26 @@
-"""What every step module exports: its declarations and a thin entry point.
+"""A step's declaration (:class:`Step`) and what its entry point gets and gives.
 
-Each step module (``verify_tag``, ``build_dists``, …) has a pure ``run(inputs, …)``
-on frozen dataclasses and a ``STEP`` built from this module, whose ``main`` turns the
-runner contract's raw inputs into typed ones, calls ``run`` and renders the outputs
-and summary. :mod:`release_actions.cli` is the only caller of ``main``.
+A :class:`Step` declares a step's name, inputs and outputs, and names the module whose
+``main(ctx: Context) -> StepResult`` runs it. That module is imported only when the step
+runs, so ``--help``, input checks and the action.yml files never import sigstore, PyGithub
+or twine. The module's ``main`` turns the runner contract's raw inputs into typed ones,
+calls the module's pure ``run`` and renders the outputs and summary.
 
 Example::
 
-    STEP = Step(
+    HELLO = Step(
         name="hello",
         description="Say hello.",
+        module="hello_step",  # defines main(ctx) -> StepResult
         inputs=(InputSpec("who", "Whom to greet.", default="world"),),
         outputs=(OutputSpec("greeting", "The greeting."),),
-        main=lambda ctx: StepResult({"greeting": f"hello {ctx.inputs.string('who')}"}, ""),
     )
+    result = HELLO.main(ctx)
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,9 +98,15 @@ class StepResult:
 class Step:
     name: str
     description: str
+    #: The module whose ``main(ctx)`` runs the step, imported on the first run.
+    module: str
     inputs: tuple[InputSpec, ...]
     outputs: tuple[OutputSpec, ...]
-    main: Callable[[Context], StepResult]
+
+    def main(self, ctx: Context) -> StepResult:
+        """Import the step's module and run its entry point."""
+        entry: Callable[[Context], StepResult] = importlib.import_module(self.module).main
+        return entry(ctx)
 
     def check_outputs(self, outputs: Mapping[str, str]) -> None:
         """Every declared output is set, and nothing undeclared is."""

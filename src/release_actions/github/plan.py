@@ -32,12 +32,7 @@ from github.GitReleaseAsset import GitReleaseAsset
 from release_actions.dists import DistFile, Problem, sha256_file
 from release_actions.errors import AssetConflictError, DistCheckError, UploadError
 from release_actions.github.assetnames import stored_asset_name
-
-#: Parallel uploads the steps allow: far below GitHub's 100 concurrent requests, and
-#: where the engine stops gaining on two cores (1,000 small files: 5.7 s at 16, 6.9 at 32).
-MAX_CONCURRENCY = 16
-#: The inputs' default: the engine's upper bound (it starts lower and adapts, see upload).
-DEFAULT_CONCURRENCY = 16
+from release_actions.github.concurrency import MAX_CONCURRENCY
 
 
 def check_concurrency(concurrency: int) -> None:

@@ -70,8 +70,8 @@ from release_actions.errors import (
     UploadError,
 )
 from release_actions.github.client import GitHubTarget, api_error, error_messages, github_client
+from release_actions.github.concurrency import DEFAULT_CONCURRENCY
 from release_actions.github.plan import (
-    DEFAULT_CONCURRENCY,
     AssetResult,
     LocalFile,
     Plan,

@@ -30,7 +30,7 @@ from sigstore.verify import policy
 from sigstore.verify.policy import OIDCIssuer, VerificationPolicy
 
 from release_actions.errors import InputError
-from release_actions.signing.tokens import GITHUB_OIDC_ISSUER, GITHUB_URL
+from release_actions.signing.issuers import GITHUB_OIDC_ISSUER, GITHUB_URL
 
 
 def certificate_sans(cert: Certificate) -> list[str]:

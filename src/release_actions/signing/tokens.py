@@ -30,10 +30,9 @@ from typing import Any, Protocol
 import requests
 
 from release_actions.signing.errors import IdentityTokenError
+from release_actions.signing.issuers import GITHUB_URL
 from release_actions.signing.retry import retrying
 
-GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com"
-GITHUB_URL = "https://github.com"
 AUDIENCE = "sigstore"
 
 #: Events whose workflow runs with the fork's (read-only, token-less) permissions;
