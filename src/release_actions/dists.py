@@ -23,7 +23,6 @@ decompressed once while it is hashed.
 from __future__ import annotations
 
 import email.parser
-import gzip
 import hashlib
 import io
 import re
@@ -56,6 +55,7 @@ DistKind = Literal["wheel", "sdist"]
 WHEEL_SUFFIX = ".whl"
 SDIST_SUFFIX = ".tar.gz"
 _CHUNK = 1 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
 
 #: How a step asks the user to fix a broken or mislabelled dist.
 REBUILD = "rebuild the file (build-dists), or leave it out of `files`"
@@ -341,46 +341,80 @@ class DistFile:
         return found.get("METADATA"), found.get("WHEEL")
 
     def _read_sdist(self) -> bytes | None:
-        """PKG-INFO, reading (and hashing) the file once: gzip's CRC and size are checked at
-        its end, every tar member is read, and the raw bytes feed the sha256."""
+        """PKG-INFO, reading (and hashing) the file once: every tar header is walked, and
+        zlib checks each gzip member's CRC and size at its end. Decompression runs in large
+        chunks outside the interpreter lock, so files checked in parallel gain."""
         digest = hashlib.sha256()
         found: bytes | None = None
         with self.path.open("rb") as raw:
-            hashing = _HashingReader(raw, digest)
-            try:
-                with gzip.GzipFile(fileobj=hashing, mode="rb") as stream:
-                    with tarfile.open(fileobj=stream, mode="r|") as archive:
-                        for member in archive:
-                            handle = archive.extractfile(member) if member.isfile() else None
-                            data = handle.read() if handle is not None else b""
-                            parts = member.name.split("/")
-                            if len(parts) == 2 and parts[1] == "PKG-INFO":
-                                found = data
-                    while stream.read(_CHUNK):  # to gzip's trailer: CRC and size checked
-                        pass
-            except gzip.BadGzipFile as exc:
-                raise tarfile.ReadError(f"not a gzip file ({exc})") from exc
-            while hashing.read(_CHUNK):  # bytes after the gzip stream still count
-                pass
+            reader = _GunzipHashing(raw, digest)
+            with tarfile.open(fileobj=reader, mode="r|", bufsize=_CHUNK) as archive:
+                for member in archive:
+                    parts = member.name.split("/")
+                    if member.isfile() and len(parts) == 2 and parts[1] == "PKG-INFO":
+                        handle = archive.extractfile(member)
+                        found = handle.read() if handle is not None else None
+            reader.drain()
         object.__setattr__(self, "known_sha256", digest.hexdigest())
         return found
 
 
-class _HashingReader(io.RawIOBase):
-    """A read-only file object that feeds every byte it reads to ``digest``."""
+class _GunzipHashing(io.RawIOBase):
+    """The decompressed bytes of a gzip file, read in one pass that feeds every raw byte to
+    ``digest``. As :mod:`gzip` reads: several members follow each other, zero padding after
+    the last is allowed, a truncated stream is an :class:`EOFError` and a bad CRC, size or
+    header a :class:`zlib.error`. Output per call is bounded (no decompression bomb)."""
 
     def __init__(self, raw: IO[bytes], digest: hashlib._Hash) -> None:
         super().__init__()
         self._raw = raw
         self._digest = digest
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self._digest.update(data)
-        return data
+        self._inflate: zlib._Decompress | None = None
+        self._members = 0
+        self._input = b""
+        self._ended = False
 
     def readable(self) -> bool:
         return True
+
+    def read(self, size: int = -1) -> bytes:
+        limit = _CHUNK if size is None or size < 0 else size
+        while True:
+            if not self._input:
+                if self._ended:
+                    return b""
+                self._input = self._raw.read(_CHUNK)
+                if not self._input:
+                    self._ended = True
+                    if self._inflate is not None:
+                        raise EOFError(
+                            "compressed file ended before the end-of-stream marker was reached"
+                        )
+                    if not self._members:
+                        raise tarfile.ReadError("not a gzip file (it is empty)")
+                    return b""
+                self._digest.update(self._input)
+            if self._inflate is None:  # a member starts, or zero padding after the last
+                if self._members:
+                    self._input = self._input.lstrip(b"\0")
+                    if not self._input:
+                        continue
+                if not _GZIP_MAGIC.startswith(self._input[:2]):
+                    raise tarfile.ReadError(f"not a gzip file (starts {self._input[:2]!r})")
+                self._inflate = zlib.decompressobj(31)
+                self._members += 1
+            data = self._inflate.decompress(self._input, limit)
+            self._input = self._inflate.unconsumed_tail
+            if self._inflate.eof:
+                self._input = self._inflate.unused_data
+                self._inflate = None
+            if data:
+                return data
+
+    def drain(self) -> None:
+        """Read to the end, so every CRC is checked and every byte hashed."""
+        while self.read(_CHUNK):
+            pass
 
 
 def dists_of(paths: Iterable[Path]) -> list[DistFile]:

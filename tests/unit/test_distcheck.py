@@ -682,3 +682,46 @@ def test_integrity_catches_a_cut_gzip_trailer_and_corrupt_deflate(tmp_path: Path
 def test_platform_tags_as_pypi_decides(platform: str, accepted: bool) -> None:
     """warehouse/forklift/legacy.py `_valid_platform_tag`, case by case."""
     assert pypi_accepts_platform(platform) is accepted
+
+
+def _split_gzip(data: bytes) -> bytes:
+    """The same tar as two gzip members one after the other (gzip allows it)."""
+    import gzip  # noqa: PLC0415
+
+    raw = gzip.decompress(data)
+    half = len(raw) // 2
+    return gzip.compress(raw[:half], mtime=0) + gzip.compress(raw[half:], mtime=0)
+
+
+@pytest.mark.parametrize(
+    ("shape", "problem"),
+    [
+        ("two members", None),
+        ("zero padding after the last member", None),
+        ("a bad CRC", "not a readable archive"),
+        ("bytes after the last member", "not a readable archive"),
+    ],
+)
+def test_integrity_reads_sdists_as_gzip_does_and_hashes_every_byte(
+    tmp_path: Path, shape: str, problem: str | None
+) -> None:
+    data = sdist_bytes(payload=b"x = 1\n" * 500)
+    if shape == "two members":
+        data = _split_gzip(data)
+    elif shape == "zero padding after the last member":
+        data += b"\0" * 1024
+    elif shape == "a bad CRC":
+        data = data[:-8] + bytes(b ^ 0xFF for b in data[-8:-4]) + data[-4:]
+    else:
+        data += b"not gzip"
+    sdist = write_dist(tmp_path, DEMO_SDIST, data)
+    found = check_integrity(sdist)
+    if problem is None:
+        assert found is None
+        dist = DistFile.parse(sdist)
+        assert dist is not None
+        dist.integrity_problem()
+        assert dist.sha256 == hashlib.sha256(data).hexdigest()
+    else:
+        assert found is not None
+        assert problem in found.message
