@@ -10,7 +10,7 @@ import argparse
 import platform
 import sys
 
-from benchmarks import build, image, sign, startup, upload
+from benchmarks import build, checks, image, sign, startup, upload
 from benchmarks.common import Figure, print_table
 
 
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     figures += startup.measure()
     figures += upload.measure(count=40 if args.quick else 200, with_rss=not args.quick)
+    figures += checks.measure(count=20 if args.quick else 100)
     figures += sign.measure(count=40 if args.quick else 200)
     figures += build.measure()
     figures += image.measure(image=args.image, rebuild=not args.quick)
