@@ -61,10 +61,12 @@ _GZIP_MAGIC = b"\x1f\x8b"
 REBUILD = "rebuild the file (build-dists), or leave it out of `files`"
 RENAMED = "do not rename dists after building; rebuild them"
 
-# The wheel platform tags PyPI accepts, as warehouse decides them (warehouse/forklift/legacy.py,
-# `_valid_platform_tag`): a fixed list; macOS 10.x with any minor, 11+ majors PyPI knows with
-# minor 0; manylinux/musllinux (PEP 600/656) for the architectures it lists; iOS and
-# Android. Plain `linux_*` is refused, except the two Raspberry Pi tags.
+# The wheel platform tags PyPI accepts, as warehouse decides them (warehouse/utils/wheel.py,
+# `is_valid_platform_tag`, which replaced forklift/legacy.py's `_valid_platform_tag`): a
+# fixed list; macOS 10.x with any minor, 11+ majors PyPI knows with minor 0;
+# manylinux/musllinux (PEP 600/656) for the architectures it lists; iOS, Android and
+# Pyodide (`pyemscripten_<major>_<minor>_wasm32`, PEP 783). Plain `linux_*` is refused,
+# except the two Raspberry Pi tags.
 _PYPI_PLATFORMS = frozenset(
     {
         "any",
@@ -97,6 +99,7 @@ _LINUX = re.compile(r"(?P<libc>many|musl)linux_\d+_\d+_(?P<arch>.*)")
 _LINUX_ARCHES = frozenset({"x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x", "riscv64"})
 _IOS = re.compile(r"ios_\d+_\d+_(?P<arch>.*)_(iphoneos|iphonesimulator)")
 _ANDROID = re.compile(r"android_\d+_(?P<arch>.*)")
+_PYEMSCRIPTEN = re.compile(r"pyemscripten_\d+_\d+_wasm32")
 
 
 def pypi_accepts_platform(platform: str) -> bool:
@@ -114,7 +117,7 @@ def pypi_accepts_platform(platform: str) -> bool:
         return ios["arch"] in {"arm64", "x86_64"}
     if android := _ANDROID.fullmatch(platform):
         return android["arch"] in {"armeabi_v7a", "arm64_v8a", "x86", "x86_64"}
-    return False
+    return _PYEMSCRIPTEN.fullmatch(platform) is not None
 
 
 def is_dist(path: Path | str) -> bool:

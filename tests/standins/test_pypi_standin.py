@@ -16,6 +16,7 @@ from pypi_simple import ACCEPT_JSON_ONLY, PyPISimple
 from twine.commands.upload import upload as twine_upload
 from twine.settings import Settings
 
+from release_actions.dists import pypi_accepts_platform
 from release_actions_dev.standins.pypi import PyPIStandin, TrustedPublisher
 from release_actions_dev.standins.pypi.rules import valid_platform_tag
 from release_actions_dev.standins.pypi.testing import API_TOKEN, attest, pypi_for
@@ -356,3 +357,27 @@ def test_simple_api_json_and_html(pypi: PyPIStandin, tmp_path: Path) -> None:
         == 301
     )
     assert requests.get(f"{pypi.simple_url}nothing/", timeout=10).status_code == 404
+
+
+#: Platform tags of every family warehouse knows, accepted and refused ones.
+PLATFORM_CORPUS = [
+    *(f"{p}_{a}" for p in ("linux", "win") for a in ("x86_64", "aarch64", "armv6l", "armv7l", "amd64", "arm64", "ia64")),
+    *(f"manylinux{v}_{a}" for v in ("1", "2010", "2014") for a in ("x86_64", "i686", "aarch64", "riscv64")),
+    *(f"{libc}linux_{v}_{a}" for libc in ("many", "musl") for v in ("2_17", "1_2", "2_28")
+      for a in ("x86_64", "ppc64", "ppc64le", "s390x", "riscv64", "sparc", "loongarch64")),
+    *(f"macosx_{major}_{minor}_{a}" for major in ("10", "11", "15", "16", "26") for minor in ("0", "9", "2")
+      for a in ("x86_64", "arm64", "universal2", "fat3", "fat32", "mips")),
+    *(f"ios_13_0_{a}_{s}" for a in ("arm64", "x86_64", "armv7") for s in ("iphoneos", "iphonesimulator", "ipados")),
+    *(f"android_{level}_{a}" for level in ("21", "35") for a in ("arm64_v8a", "armeabi_v7a", "x86", "mips")),
+    "pyemscripten_2024_0_wasm32", "pyemscripten_2025_0_wasm32", "pyemscripten_2025_0_wasm64",
+    "pyemscripten_2025_0_wasm32x", "emscripten_3_1_58_wasm32", "any", "win32", "cygwin_x86_64",
+]  # fmt: skip
+
+
+@pytest.mark.fidelity("pypi.platform-tag")
+def test_the_product_refuses_exactly_the_platform_tags_pypi_refuses() -> None:
+    """The product's own check (release_actions.dists) and the stand-in's model of PyPI are
+    written apart from the same source; they must agree tag for tag."""
+    disagree = [t for t in PLATFORM_CORPUS if pypi_accepts_platform(t) != valid_platform_tag(t)]
+    assert disagree == []
+    assert 20 < sum(map(valid_platform_tag, PLATFORM_CORPUS)) < len(PLATFORM_CORPUS) - 20

@@ -676,11 +676,13 @@ def test_integrity_catches_a_cut_gzip_trailer_and_corrupt_deflate(tmp_path: Path
         ("win_amd64", True),
         ("ios_13_0_arm64_iphoneos", True),
         ("android_21_arm64_v8a", True),
-        ("pyemscripten_2024_0_wasm32", False),
+        ("pyemscripten_2024_0_wasm32", True),
+        ("pyemscripten_2025_0_wasm32x", False),
+        ("emscripten_3_1_58_wasm32", False),
     ],
 )
 def test_platform_tags_as_pypi_decides(platform: str, accepted: bool) -> None:
-    """warehouse/forklift/legacy.py `_valid_platform_tag`, case by case."""
+    """warehouse/utils/wheel.py `is_valid_platform_tag`, case by case."""
     assert pypi_accepts_platform(platform) is accepted
 
 

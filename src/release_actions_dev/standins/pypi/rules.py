@@ -5,8 +5,9 @@ Example::
     valid_platform_tag("manylinux_2_28_x86_64")   # True
     valid_platform_tag("linux_x86_64")            # False
 
-The platform rule follows warehouse's ``_valid_platform_tag``
-(``warehouse/forklift/legacy.py``): a static list (``any``, ``win*``, the legacy manylinux
+The platform rule follows warehouse's ``is_valid_platform_tag``
+(``warehouse/utils/wheel.py``, pypi/warehouse@bb94c8b; it replaced forklift/legacy.py's
+``_valid_platform_tag``), whose patterns are anchored at both ends: a static list (``any``, ``win*``, the legacy manylinux
 tags, ``linux_armv6l``/``linux_armv7l``), macOS 10.x and ``N_0`` releases for known
 architectures, PEP 600 manylinux and PEP 656 musllinux for known architectures, iOS,
 Android and Pyodide patterns. The attestation rule follows
@@ -78,23 +79,23 @@ def valid_platform_tag(platform: str) -> bool:
     # fidelity: pypi.platform-tag
     if platform in _ALLOWED:
         return True
-    mac = _MACOSX.match(platform)
+    mac = _MACOSX.fullmatch(platform)
     if (
         mac
         and mac["arch"] in _MACOSX_ARCHES
         and (mac["major"] == "10" or (mac["major"] in _MACOSX_MAJORS and mac["minor"] == "0"))
     ):
         return True
-    linux = _LINUX.match(platform)
+    linux = _LINUX.fullmatch(platform)
     if linux:
         return linux["arch"] in (_JOINT | {"ppc64"} if linux["libc"] == "many" else _JOINT)
-    ios = _IOS.match(platform)
+    ios = _IOS.fullmatch(platform)
     if ios and ios["arch"] in {"arm64", "x86_64"}:
         return True
-    android = _ANDROID.match(platform)
+    android = _ANDROID.fullmatch(platform)
     if android and android["arch"] in {"armeabi_v7a", "arm64_v8a", "x86", "x86_64"}:
         return True
-    return bool(_PYEMSCRIPTEN.match(platform))
+    return bool(_PYEMSCRIPTEN.fullmatch(platform))
 
 
 class AttestationRefused(Exception):
